@@ -1,0 +1,20 @@
+// basehttp: the one header an application includes. An HTTP/1.1 server
+// library with Python BaseHTTPServer's vocabulary on an epoll reactor:
+//
+//   basehttp::HandlerTable table;
+//   table.on("GET", [](basehttp::RequestHandler& h) { ... });
+//   basehttp::HTTPServer server({"127.0.0.1", 8000}, table);
+//   server.serve_forever();
+#pragma once
+
+#include "http/deferred_response.hpp"
+#include "http/handler_table.hpp"
+#include "http/headers.hpp"
+#include "http/http_date.hpp"
+#include "http/request.hpp"
+#include "http/request_handler.hpp"
+#include "http/server.hpp"
+#include "http/server_options.hpp"
+#include "http/status_table.hpp"
+#include "reactor/event_loop.hpp"
+#include "reactor/socket_address.hpp"

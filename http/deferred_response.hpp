@@ -1,0 +1,48 @@
+// DeferredResponse: a weak handle to a response that a handler promised to
+// finish later (RequestHandler::defer()). It never keeps the connection
+// alive: if the client left, completing reports false and does nothing.
+// Copyable; complete() and pending() are for the loop thread, post() for
+// any thread. Must not outlive the HTTPServer that made it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace basehttp {
+
+class HTTPServer;
+class RequestHandler;
+class Session;
+
+class DeferredResponse {
+ public:
+  /// Writes the rest of the response through the same RequestHandler the
+  /// request was dispatched with (its request data is still valid).
+  using Completion = std::function<void(RequestHandler&)>;
+
+  DeferredResponse() = default;
+
+  /// Loop thread. Runs `finish` and lets the connection go on to its next
+  /// request. Returns false without calling `finish` when the client has
+  /// gone, the server shut the connection, or it was completed already.
+  bool complete(const Completion& finish) const;
+  /// Any thread: runs complete(finish) on the loop thread, then `done`
+  /// (if given) with its result, also on the loop thread.
+  void post(Completion finish, std::function<void(bool completed)> done = {}) const;
+  /// Loop thread: true while the client still waits for this response.
+  bool pending() const;
+  /// False for a default-constructed handle.
+  explicit operator bool() const { return server_ != nullptr; }
+
+ private:
+  friend class Session;
+  DeferredResponse(HTTPServer* server, uint32_t slot, uint32_t generation, uint64_t sequence)
+      : server_(server), slot_(slot), generation_(generation), sequence_(sequence) {}
+
+  HTTPServer* server_ = nullptr;
+  uint32_t slot_ = 0;
+  uint32_t generation_ = 0;
+  uint64_t sequence_ = 0;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,35 @@
+// HandlerTable: which function answers which request method, the way
+// Python's handler dispatches to do_GET, do_SPAM. Methods are exact,
+// case-sensitive tokens; any RFC 9110 token may be registered. Fill it
+// before the server starts; the server only reads it afterwards.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace basehttp {
+
+class RequestHandler;
+
+class HandlerTable {
+ public:
+  /// Answers one request. Runs on the loop thread and must not block; a
+  /// response that needs to wait calls RequestHandler::defer().
+  using Handler = std::function<void(RequestHandler&)>;
+
+  /// Registers `handler` for `method` ("GET", "SPAM"), replacing any earlier one.
+  HandlerTable& on(std::string_view method, Handler handler);
+  /// The handler for `method`, or nullptr (the server answers 501).
+  const Handler* find(std::string_view method) const;
+  /// The registered methods, in registration order (for an Allow header).
+  std::vector<std::string> methods() const;
+
+ private:
+  // Few entries: a linear scan of short strings beats hashing here.
+  std::vector<std::pair<std::string, Handler>> entries_;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,426 @@
+#include "http/request_handler.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+#include "http/server.hpp"
+#include "http/session.hpp"
+
+namespace basehttp {
+namespace {
+
+constexpr std::string_view kCrlf = "\r\n";
+
+bool is_1xx(int code) {
+  return code >= 100 && code < 200;
+}
+
+// RFC 9110 §6.4.1: 1xx, 204 and 304 responses end with their header section.
+bool allows_body(int code) {
+  return code >= 200 && code != 204 && code != 304;
+}
+
+std::string html_escape(std::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return escaped;
+}
+
+std::string fill_error_format(std::string_view format, int code, std::string_view message,
+                              std::string_view explain) {
+  std::string page;
+  page.reserve(format.size() + message.size() + explain.size());
+  while (!format.empty()) {
+    size_t open = format.find('{');
+    page.append(format.substr(0, open));
+    if (open == std::string_view::npos) break;
+    format.remove_prefix(open);
+    if (format.substr(0, 6) == "{code}") {
+      page += std::to_string(code);
+      format.remove_prefix(6);
+    } else if (format.substr(0, 9) == "{message}") {
+      page += html_escape(message);
+      format.remove_prefix(9);
+    } else if (format.substr(0, 9) == "{explain}") {
+      page += html_escape(explain);
+      format.remove_prefix(9);
+    } else {
+      page += '{';
+      format.remove_prefix(1);
+    }
+  }
+  return page;
+}
+
+// Python's log escaping: C0 controls and DEL become \xNN.
+void append_log_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- request ----
+
+const char* RequestHandler::base() const {
+  return session_->connection().input().peek();
+}
+
+std::string_view RequestHandler::command() const {
+  return parsed_ ? request_->method.in(base()) : std::string_view();
+}
+std::string_view RequestHandler::path() const {
+  return parsed_ ? request_->target.in(base()) : std::string_view();
+}
+std::string_view RequestHandler::request_version() const {
+  return parsed_ ? request_->version.in(base()) : std::string_view();
+}
+std::string_view RequestHandler::requestline() const {
+  return parsed_ ? request_->request_line.in(base()) : std::string_view();
+}
+Headers RequestHandler::headers() const {
+  return parsed_ ? request_->headers(base()) : Headers();
+}
+Headers RequestHandler::trailers() const {
+  return parsed_ ? request_->trailer_fields(base()) : Headers();
+}
+std::string_view RequestHandler::body() const {
+  return parsed_ ? request_->body.in(base()) : std::string_view();
+}
+const SocketAddress& RequestHandler::client_address() const {
+  return session_->connection().peer();
+}
+HTTPServer& RequestHandler::server() const {
+  return session_->server();
+}
+const ServerOptions& RequestHandler::options() const {
+  return session_->server().options();
+}
+
+void RequestHandler::begin(const Request* request, bool parsed) {
+  request_ = request;
+  parsed_ = parsed;
+  stage_ = Stage::kNone;
+  status_ = 0;
+  chunked_ = framing_set_ = has_content_length_ = connection_header_sent_ = deferred_ = false;
+  body_allowed_ = true;
+  content_length_ = body_bytes_ = 0;
+  head_ = parsed && command() == "HEAD";
+  // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
+  // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
+  close_connection_ = !parsed || !request->keep_alive || options().protocol_version != "HTTP/1.1";
+}
+
+// ---- response ----
+
+void RequestHandler::queue(std::string_view bytes) {
+  session_->connection().output().append(bytes);
+}
+
+void RequestHandler::queue_sanitized(std::string_view text) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n') {
+      queue(text.substr(start, i - start));
+      queue(" ");
+      start = i + 1;
+    }
+  }
+  queue(text.substr(start));
+}
+
+void RequestHandler::send_response(int code, std::string_view message) {
+  log_request(code);
+  send_response_only(code, message);
+  HTTPServer& server = session_->server();
+  queue(server.server_header_);
+  queue(server.date_cache_.header_line(server.loop().wall_seconds()));
+}
+
+void RequestHandler::send_response_only(int code, std::string_view message) {
+  if (message.empty()) message = options().responses.reason(code);
+  char digits[8];
+  auto [end, error] = std::to_chars(digits, digits + sizeof(digits), code);
+  (void)error;
+  queue(options().protocol_version);
+  queue(" ");
+  queue(std::string_view(digits, static_cast<size_t>(end - digits)));
+  queue(" ");
+  queue_sanitized(message);
+  queue(kCrlf);
+  status_ = code;
+  stage_ = Stage::kHeaders;
+}
+
+void RequestHandler::send_header(std::string_view keyword, std::string_view value) {
+  if (stage_ != Stage::kHeaders) {
+    log_error("send_header(%.*s) outside a header section: ignored",
+              static_cast<int>(keyword.size()), keyword.data());
+    return;
+  }
+  // What the server must know about the response it is framing.
+  switch (keyword.size()) {
+    case 10:
+      if (iequals(keyword, "connection")) {
+        connection_header_sent_ = true;
+        if (iequals(value, "close"))
+          close_connection_ = true;
+        else if (iequals(value, "keep-alive"))
+          close_connection_ = false;
+      }
+      break;
+    case 14:
+      if (iequals(keyword, "content-length")) {
+        uint64_t length = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+        if (error == std::errc() && end == value.data() + value.size()) {
+          has_content_length_ = true;
+          content_length_ = length;
+        }
+        framing_set_ = true;
+      }
+      break;
+    case 17:
+      if (iequals(keyword, "transfer-encoding")) framing_set_ = true;
+      break;
+    default:
+      break;
+  }
+  queue_sanitized(keyword);
+  queue(": ");
+  queue_sanitized(value);
+  queue(kCrlf);
+}
+
+void RequestHandler::end_headers() {
+  if (stage_ != Stage::kHeaders) return;
+  if (is_1xx(status_)) {  // interim: the final response follows
+    queue(kCrlf);
+    stage_ = Stage::kNone;
+    return;
+  }
+  body_allowed_ = allows_body(status_);
+  if (session_->shutting_down()) close_connection_ = true;
+  if (body_allowed_ && !framing_set_) {
+    bool client_takes_chunked =
+        parsed_ && request_->at_least_1_1() && options().protocol_version == "HTTP/1.1";
+    if (client_takes_chunked) {
+      queue("Transfer-Encoding: chunked\r\n");
+      chunked_ = true;
+    } else {
+      close_connection_ = true;  // the end of the body is the end of the connection
+    }
+  }
+  if (!connection_header_sent_) {
+    if (close_connection_) {
+      queue("Connection: close\r\n");
+    } else if (!request_->at_least_1_1()) {
+      queue("Connection: keep-alive\r\n");
+    }
+  }
+  queue(kCrlf);
+  stage_ = Stage::kBody;
+}
+
+void RequestHandler::flush_headers() {
+  session_->connection().flush();
+}
+
+void RequestHandler::write_body(std::string_view data, std::string* movable) {
+  if (stage_ == Stage::kHeaders) end_headers();
+  if (stage_ != Stage::kBody) {
+    log_error("write() before send_response(): %zu bytes dropped", data.size());
+    return;
+  }
+  if (head_ || !body_allowed_) {
+    body_bytes_ += data.size();
+    return;
+  }
+  if (has_content_length_ && data.size() > content_length_ - body_bytes_) {
+    log_error("body longer than its Content-Length: truncated, connection closed");
+    data = data.substr(0, content_length_ - body_bytes_);
+    movable = nullptr;
+    close_connection_ = true;
+  }
+  if (data.empty()) return;  // an empty chunk would end a chunked body
+  OutputQueue& out = session_->connection().output();
+  if (chunked_) {
+    char size_line[24];
+    int length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
+    out.append(std::string_view(size_line, static_cast<size_t>(length)));
+  }
+  body_bytes_ += data.size();
+  if (movable != nullptr) {
+    out.append(std::move(*movable));
+  } else {
+    out.append(data);
+  }
+  if (chunked_) out.append(kCrlf);
+}
+
+void RequestHandler::write(std::string_view data) {
+  write_body(data, nullptr);
+}
+
+void RequestHandler::write(std::string&& data) {
+  std::string_view view(data);
+  write_body(view, &data);
+}
+
+void RequestHandler::send_error(int code, std::string_view message, std::string_view explain) {
+  if (stage_ == Stage::kBody || stage_ == Stage::kDone) {
+    // Too late for a status line: all the client can learn is that the
+    // response is cut short.
+    log_error("send_error(%d) after the response started: closing", code);
+    close_connection_ = true;
+    return;
+  }
+  const StatusTable& table = options().responses;
+  if (message.empty()) message = table.contains(code) ? table.reason(code) : "???";
+  if (explain.empty()) explain = table.contains(code) ? table.explain(code) : "???";
+  log_error("code %d, message %.*s", code, static_cast<int>(message.size()), message.data());
+  send_response(code, message);
+  std::string page;
+  if (allows_body(code)) {
+    page = fill_error_format(options().error_message_format, code, message, explain);
+    send_header("Content-Type", options().error_content_type);
+    send_header("Content-Length", std::to_string(page.size()));
+  }
+  end_headers();
+  if (!page.empty()) write(std::move(page));
+}
+
+void RequestHandler::finish() {
+  if (stage_ == Stage::kNone) {
+    log_error("the handler sent no response");
+    send_error(500, "Handler sent no response");
+  }
+  if (stage_ == Stage::kHeaders) end_headers();
+  if (stage_ == Stage::kBody && body_allowed_ && !head_) {
+    if (chunked_) queue("0\r\n\r\n");
+    // A body shorter than its Content-Length leaves the client waiting for
+    // bytes that will not come: only closing tells it.
+    if (has_content_length_ && body_bytes_ < content_length_) close_connection_ = true;
+  }
+  stage_ = Stage::kDone;
+}
+
+void RequestHandler::fail(const char* what) {
+  log_error("handler failed: %s", what);
+  if (stage_ == Stage::kNone || stage_ == Stage::kHeaders) {
+    if (stage_ == Stage::kHeaders) {
+      // Headers are queued but not sent yet; a 500 after them would be read
+      // as part of their section, so the connection must go.
+      close_connection_ = true;
+      return;
+    }
+    send_error(500);
+    return;
+  }
+  close_connection_ = true;
+}
+
+DeferredResponse RequestHandler::defer() {
+  deferred_ = true;
+  return session_->defer();
+}
+
+// ---- logging ----
+
+void RequestHandler::log_request(int code, int64_t size) {
+  if (!options().log_sink) return;
+  char code_text[16] = "-";
+  char size_text[24] = "-";
+  if (code > 0) std::snprintf(code_text, sizeof(code_text), "%d", code);
+  if (size >= 0) std::snprintf(size_text, sizeof(size_text), "%lld", static_cast<long long>(size));
+  std::string_view line = requestline();
+  log_message("\"%.*s\" %s %s", static_cast<int>(line.size()), line.data(), code_text, size_text);
+}
+
+void RequestHandler::log_error(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vlog(format, args);
+  va_end(args);
+}
+
+void RequestHandler::log_message(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vlog(format, args);
+  va_end(args);
+}
+
+void RequestHandler::vlog(const char* format, va_list args) {
+  const LogSink& sink = options().log_sink;
+  if (!sink) return;
+  char stack_text[512];
+  va_list copy;
+  va_copy(copy, args);
+  int length = std::vsnprintf(stack_text, sizeof(stack_text), format, copy);
+  va_end(copy);
+  if (length < 0) return;
+  std::string message;
+  if (static_cast<size_t>(length) < sizeof(stack_text)) {
+    message.assign(stack_text, static_cast<size_t>(length));
+  } else {
+    message.resize(static_cast<size_t>(length) + 1);
+    std::vsnprintf(message.data(), message.size(), format, args);
+    message.resize(static_cast<size_t>(length));
+  }
+  std::string line = address_string();
+  line += " - - [";
+  line += log_date_time_string();
+  line += "] ";
+  append_log_escaped(line, message);
+  line += '\n';
+  sink(line);
+}
+
+std::string RequestHandler::version_string() const {
+  const ServerOptions& opts = options();
+  if (opts.sys_version.empty()) return opts.server_version;
+  return opts.server_version + " " + opts.sys_version;
+}
+
+std::string RequestHandler::date_time_string() const {
+  return date_time_string(session_->server().loop().wall_seconds());
+}
+
+std::string RequestHandler::date_time_string(std::time_t timestamp) const {
+  return format_imf_fixdate(timestamp);
+}
+
+std::string RequestHandler::log_date_time_string() const {
+  return format_log_time(session_->server().loop().wall_seconds());
+}
+
+std::string RequestHandler::address_string() const {
+  return client_address().host();
+}
+
+}  // namespace basehttp

@@ -1,0 +1,162 @@
+// RequestHandler: the per-request object a HandlerTable entry receives,
+// with the vocabulary of Python's BaseHTTPRequestHandler: the request
+// (command, path, request_version, requestline, headers, body) and the
+// response (send_response, send_header, end_headers, write, send_error),
+// logging included. One lives in each connection and is reused for every
+// request on it. Loop thread only; the request's text views are valid
+// until the response is finished (for a deferred response, until it is
+// completed).
+//
+// Framing is taken care of: without a Content-Length or Transfer-Encoding
+// from the handler, the body is sent chunked to HTTP/1.1 clients and
+// delimited by closing the connection for HTTP/1.0 ones. HEAD responses and
+// 1xx, 204 and 304 responses never carry body bytes.
+#pragma once
+
+#include <cstdarg>
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "http/deferred_response.hpp"
+#include "http/headers.hpp"
+#include "http/request.hpp"
+#include "http/server_options.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+class HTTPServer;
+class Session;
+
+class RequestHandler {
+ public:
+  RequestHandler(const RequestHandler&) = delete;
+  RequestHandler& operator=(const RequestHandler&) = delete;
+
+  // ---- The request (Python's instance variables) ----
+
+  /// The method: "GET", "SPAM". Empty when the request line was unreadable.
+  std::string_view command() const;
+  /// The request-target exactly as sent, query included: "/a%20b?x=1".
+  std::string_view path() const;
+  /// "HTTP/1.1" or "HTTP/1.0" as sent.
+  std::string_view request_version() const;
+  /// The request line without its CRLF.
+  std::string_view requestline() const;
+  /// The header fields.
+  Headers headers() const;
+  /// The trailer fields of a chunked body (usually none).
+  Headers trailers() const;
+  /// The whole request body (Python's rfile), de-chunked.
+  std::string_view body() const;
+  /// The client's address and port.
+  const SocketAddress& client_address() const;
+  /// The server that dispatched this request.
+  HTTPServer& server() const;
+  /// The server's options (Python's class variables).
+  const ServerOptions& options() const;
+  /// The parsed request, for what the accessors above do not say.
+  const Request& request() const { return *request_; }
+
+  /// Whether the connection closes after this response. Starts as the
+  /// request asks (version and Connection field); a handler may change it,
+  /// and sending a Connection header does too, as in Python.
+  bool close_connection() const { return close_connection_; }
+  void set_close_connection(bool close) { close_connection_ = close; }
+
+  // ---- The response ----
+
+  /// Logs the request, queues the status line and the Server and Date
+  /// headers. `message` replaces the reason phrase when not empty.
+  void send_response(int code, std::string_view message = {});
+  /// Queues only the status line (for 1xx interim responses, as in Python).
+  void send_response_only(int code, std::string_view message = {});
+  /// Queues one header field. CR and LF in either part are replaced by
+  /// spaces, so a value can never start a new field.
+  void send_header(std::string_view keyword, std::string_view value);
+  /// Ends the header section (adding the framing and Connection fields the
+  /// response needs).
+  void end_headers();
+  /// Sends what is queued now instead of at the end of the read batch.
+  void flush_headers();
+  /// Python's wfile.write: queues body bytes (ends the headers first if needed).
+  void write(std::string_view data);
+  void write(const char* text) { write(std::string_view(text)); }
+  /// Same, moving a large body into the output queue instead of copying it.
+  void write(std::string&& data);
+  /// Sends a complete error response with an HTML body built from
+  /// options().error_message_format. Empty `message`/`explain` take the
+  /// status table's text. Logs it with log_error().
+  void send_error(int code, std::string_view message = {}, std::string_view explain = {});
+
+  /// Finishes the response later: the handler returns, and the response is
+  /// completed through the returned handle on the loop thread. Meanwhile
+  /// this connection reads no further request.
+  DeferredResponse defer();
+
+  // ---- Logging and formatting (Python's helpers) ----
+
+  /// Access-log line: "<requestline>" <code> <size>; 0 and -1 print "-".
+  void log_request(int code = 0, int64_t size = -1);
+  /// Error-log line, printf-style.
+  void log_error(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  /// Log line: "<address> - - [<time>] <message>", printf-style, control
+  /// characters escaped; goes to options().log_sink unless it is empty.
+  void log_message(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  /// "basehttp/0.1" plus sys_version when set.
+  std::string version_string() const;
+  /// IMF-fixdate of now (the loop's clock).
+  std::string date_time_string() const;
+  /// IMF-fixdate of `timestamp`.
+  std::string date_time_string(std::time_t timestamp) const;
+  /// Local time for the log: "24/Nov/2026 19:34:47".
+  std::string log_date_time_string() const;
+  /// The client's host, as in the log.
+  std::string address_string() const;
+
+  /// The status code sent (0 before send_response).
+  int status() const { return status_; }
+  /// Body bytes written so far (for HEAD: the bytes that would have been).
+  uint64_t body_bytes() const { return body_bytes_; }
+
+ private:
+  friend class Session;
+  enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone };
+
+  explicit RequestHandler(Session& session) : session_(&session) {}
+  /// Starts a new request; `request` may be partial after a parse error.
+  void begin(const Request* request, bool parsed);
+  /// Completes framing after the handler returned (or its deferred
+  /// completion ran): a missing response becomes a 500.
+  void finish();
+  /// The handler threw: answer 500 if nothing was sent, else close.
+  void fail(const char* what);
+  bool deferred() const { return deferred_; }
+  void clear_deferred() { deferred_ = false; }
+
+  const char* base() const;
+  void queue(std::string_view bytes);
+  void queue_sanitized(std::string_view text);
+  void write_body(std::string_view data, std::string* movable);
+  void vlog(const char* format, va_list args);
+
+  Session* session_;
+  const Request* request_ = nullptr;
+  bool parsed_ = false;  // the request line was read
+  Stage stage_ = Stage::kNone;
+  int status_ = 0;
+  bool head_ = false;
+  bool body_allowed_ = true;
+  bool chunked_ = false;
+  bool framing_set_ = false;  // the handler sent Content-Length or Transfer-Encoding
+  bool has_content_length_ = false;
+  bool connection_header_sent_ = false;
+  bool close_connection_ = false;
+  bool deferred_ = false;
+  uint64_t content_length_ = 0;
+  uint64_t body_bytes_ = 0;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,421 @@
+#include "http/request_parser.hpp"
+
+#include <cstring>
+
+namespace basehttp {
+namespace {
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+// "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+constexpr bool is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  for (char symbol : std::string_view("!#$%&'*+-.^_`|~")) {
+    if (c == static_cast<unsigned char>(symbol)) return true;
+  }
+  return false;
+}
+
+struct TcharTable {
+  bool table[256];
+  constexpr TcharTable() : table() {
+    for (int c = 0; c < 256; ++c)
+      table[c] = is_tchar(static_cast<unsigned char>(c));
+  }
+};
+constexpr TcharTable kTchar;
+
+// A request-target may hold any visible byte, and bytes of UTF-8 that
+// clients send unencoded; never controls, spaces or DEL.
+inline bool is_target_byte(unsigned char c) {
+  return c > 0x20 && c != 0x7f;
+}
+
+// The request lines llhttp is given in place of the real one: the real
+// method may be unknown to it, and it only needs the version.
+constexpr std::string_view kLine10 = "GET / HTTP/1.0\r\n";
+constexpr std::string_view kLine11 = "GET / HTTP/1.1\r\n";
+
+// Client bytes quoted for a status line or a log: printable ASCII as is,
+// anything else as \xNN, at most 128 bytes.
+std::string quoted(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string result = "'";
+  size_t shown = text.size() > 128 ? 128 : text.size();
+  for (size_t i = 0; i < shown; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+      result += static_cast<char>(c);
+    } else {
+      result += "\\x";
+      result += kHex[c >> 4];
+      result += kHex[c & 15];
+    }
+  }
+  if (shown < text.size()) result += "...";
+  result += "'";
+  return result;
+}
+
+inline bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+
+}  // namespace
+
+const llhttp_settings_t RequestParser::kSettings = [] {
+  llhttp_settings_t settings;
+  llhttp_settings_init(&settings);
+  settings.on_header_field = &RequestParser::on_header_field;
+  settings.on_header_field_complete = &RequestParser::on_header_field_complete;
+  settings.on_header_value = &RequestParser::on_header_value;
+  settings.on_header_value_complete = &RequestParser::on_header_value_complete;
+  settings.on_headers_complete = &RequestParser::on_headers_complete;
+  settings.on_body = &RequestParser::on_body;
+  settings.on_message_complete = &RequestParser::on_message_complete;
+  return settings;
+}();
+
+RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
+  // Spans are 32-bit offsets: a buffered message must stay below 4 GiB.
+  constexpr uint64_t kMaxBufferedBody = (uint64_t{1} << 32) - (uint64_t{1} << 24);
+  if (limits_.max_body_bytes > kMaxBufferedBody) limits_.max_body_bytes = kMaxBufferedBody;
+  llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  parser_.data = this;
+}
+
+void RequestParser::next_message() {
+  phase_ = Phase::kStart;
+  pause_ = Pause::kNone;
+  parsed_ = headers_start_ = 0;
+  name_open_ = value_open_ = false;
+  field_count_ = 0;
+  host_fields_ = 0;
+  has_transfer_encoding_ = false;
+  expect_field_ = -1;
+  error_status_ = 0;
+  error_message_.clear();
+  llhttp_reset(&parser_);
+}
+
+RequestParser::Event RequestParser::fail(int status, std::string message) {
+  phase_ = Phase::kError;
+  error_status_ = status;
+  error_message_ = std::move(message);
+  return Event::kError;
+}
+
+int RequestParser::fail_in_callback(int status, std::string message) {
+  error_status_ = status;
+  error_message_ = std::move(message);
+  return -1;
+}
+
+RequestParser::Event RequestParser::parse(Buffer& input, Request& request) {
+  switch (phase_) {
+    case Phase::kStart: {
+      Event event = parse_request_line(input, request);
+      if (phase_ == Phase::kStart || phase_ == Phase::kError) return event;
+      return run_llhttp(input, request);
+    }
+    case Phase::kHeaders:
+    case Phase::kBody:
+      return run_llhttp(input, request);
+    case Phase::kComplete:
+      return Event::kMessageComplete;
+    case Phase::kError:
+      break;
+  }
+  return Event::kError;
+}
+
+RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& request) {
+  // RFC 9112 §2.2: ignore empty lines received before a request line.
+  while (!input.empty()) {
+    const char* data = input.peek();
+    if (data[0] == '\n') {
+      input.retrieve(1);
+    } else if (data[0] == '\r') {
+      if (input.readable_bytes() < 2) return Event::kNeedMore;
+      if (data[1] != '\n') return fail(400, "Bad request syntax (bare CR)");
+      input.retrieve(2);
+    } else {
+      break;
+    }
+  }
+  const char* data = input.peek();
+  size_t size = input.readable_bytes();
+  if (size == 0) return Event::kNeedMore;
+
+  size_t window = size < limits_.max_request_line ? size : limits_.max_request_line;
+  const char* newline = static_cast<const char*>(std::memchr(data, '\n', window));
+  if (newline == nullptr) {
+    if (size >= limits_.max_request_line) return fail(414, "Request line too long");
+    return Event::kNeedMore;
+  }
+  size_t line_length = static_cast<size_t>(newline - data);  // without the LF
+  if (line_length == 0 || data[line_length - 1] != '\r') {
+    return fail(400, "Bad request syntax (line not ended by CRLF)");
+  }
+  std::string_view line(data, line_length - 1);
+
+  size_t method_end = 0;
+  while (method_end < line.size() && kTchar.table[static_cast<unsigned char>(line[method_end])]) {
+    ++method_end;
+  }
+  if (method_end == 0 || method_end == line.size() || line[method_end] != ' ') {
+    return fail(400, "Bad request syntax (" + quoted(line) + ")");
+  }
+  size_t target_start = method_end + 1;
+  size_t target_end = target_start;
+  while (target_end < line.size() && is_target_byte(static_cast<unsigned char>(line[target_end]))) {
+    ++target_end;
+  }
+  if (target_end == target_start || target_end == line.size() || line[target_end] != ' ') {
+    return fail(400, "Bad request syntax (" + quoted(line) + ")");
+  }
+  std::string_view version = line.substr(target_end + 1);
+  bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
+                     version[5] <= '9' && version[6] == '.' && version[7] >= '0' &&
+                     version[7] <= '9';
+  if (!well_formed) return fail(400, "Bad request version (" + quoted(version) + ")");
+  int major = version[5] - '0';
+  int minor = version[7] - '0';
+  if (major != 1) {
+    return fail(505, "Invalid HTTP version (" + std::string(version.substr(5)) + ")");
+  }
+
+  request.clear();
+  request.method = Span{0, static_cast<uint32_t>(method_end)};
+  request.target =
+      Span{static_cast<uint32_t>(target_start), static_cast<uint32_t>(target_end - target_start)};
+  request.version = Span{static_cast<uint32_t>(target_end + 1), 8};
+  request.request_line = Span{0, static_cast<uint32_t>(line.size())};
+  request.version_major = major;
+  request.version_minor = minor;
+
+  // HTTP/1.2 and later minor versions are answered as HTTP/1.1 (RFC 9110 §2.5).
+  std::string_view stand_in = minor == 0 ? kLine10 : kLine11;
+  llhttp_execute(&parser_, stand_in.data(), stand_in.size());
+  parsed_ = headers_start_ = line_length + 1;
+  phase_ = Phase::kHeaders;
+  return Event::kNeedMore;
+}
+
+RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) {
+  base_ = input.peek();
+  request_ = &request;
+  size_t size = input.readable_bytes();
+  llhttp_errno_t error = llhttp_execute(&parser_, base_ + parsed_, size - parsed_);
+  if (error == HPE_OK) {
+    parsed_ = size;
+    // Two bytes of slack for the empty line that would end a full section.
+    if (phase_ == Phase::kHeaders && size - headers_start_ > limits_.max_header_bytes + 2) {
+      return fail(431, "Request header fields too large");
+    }
+    return Event::kNeedMore;
+  }
+  if (error == HPE_PAUSED) {
+    parsed_ = static_cast<size_t>(llhttp_get_error_pos(&parser_) - base_);
+    llhttp_resume(&parser_);
+    Pause reason = pause_;
+    pause_ = Pause::kNone;
+    if (reason == Pause::kHeaders) {
+      request.header_end = parsed_;
+      request.body = Span{static_cast<uint32_t>(parsed_), 0};
+      if (parsed_ - headers_start_ - 2 > limits_.max_header_bytes) {
+        return fail(431, "Request header fields too large");
+      }
+      phase_ = Phase::kBody;
+      return Event::kHeadersComplete;
+    }
+    phase_ = Phase::kComplete;
+    request.message_size = parsed_;
+    return Event::kMessageComplete;
+  }
+  if (error_status_ != 0) {
+    phase_ = Phase::kError;
+    return Event::kError;
+  }
+  const char* reason = llhttp_get_error_reason(&parser_);
+  return fail(400, std::string("Bad request (") + (reason ? reason : "malformed") + ")");
+}
+
+std::vector<FieldSpan>& RequestParser::current_fields() {
+  return phase_ == Phase::kBody ? request_->trailers : request_->fields;
+}
+
+int RequestParser::on_header_field(llhttp_t* parser, const char* at, size_t length) {
+  RequestParser& me = self(parser);
+  std::vector<FieldSpan>& fields = me.current_fields();
+  if (!me.name_open_) {
+    if (++me.field_count_ > me.limits_.max_header_fields) {
+      return me.fail_in_callback(431, "Too many header fields");
+    }
+    fields.push_back(FieldSpan{me.offset_of(at), static_cast<uint32_t>(length), 0, 0});
+    me.name_open_ = true;
+  } else {
+    fields.back().name_length +=
+        static_cast<uint32_t>(length);  // contiguous: input is only appended to
+  }
+  return 0;
+}
+
+int RequestParser::on_header_field_complete(llhttp_t* parser) {
+  RequestParser& me = self(parser);
+  me.name_open_ = false;
+  // llhttp lets spaces inside a name through, and empty names: a field name
+  // is a token (RFC 9110 §5.1), and anything else is a smuggling vector.
+  const FieldSpan& field = me.current_fields().back();
+  const char* name = me.base_ + field.name_offset;
+  bool token = field.name_length > 0;
+  for (uint32_t i = 0; token && i < field.name_length; ++i) {
+    token = kTchar.table[static_cast<unsigned char>(name[i])];
+  }
+  if (!token) return me.fail_in_callback(400, "Bad request (invalid header field name)");
+  return 0;
+}
+
+int RequestParser::on_header_value(llhttp_t* parser, const char* at, size_t length) {
+  RequestParser& me = self(parser);
+  FieldSpan& field = me.current_fields().back();
+  if (!me.value_open_) {
+    field.value_offset = me.offset_of(at);
+    field.value_length = static_cast<uint32_t>(length);
+    me.value_open_ = true;
+  } else {
+    field.value_length += static_cast<uint32_t>(length);
+  }
+  return 0;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* parser) {
+  RequestParser& me = self(parser);
+  me.value_open_ = false;
+  std::vector<FieldSpan>& fields = me.current_fields();
+  FieldSpan& field = fields.back();
+  while (field.value_length > 0 && is_ows(me.base_[field.value_offset + field.value_length - 1])) {
+    --field.value_length;
+  }
+  // llhttp lets a folded line (obs-fold) continue the value; RFC 9112 §5.2
+  // allows refusing it, which keeps CR and LF out of every value.
+  if (std::memchr(me.base_ + field.value_offset, '\n', field.value_length) != nullptr) {
+    return me.fail_in_callback(400, "Bad request (obsolete line folding)");
+  }
+  if (me.phase_ != Phase::kHeaders) return 0;
+  std::string_view name(me.base_ + field.name_offset, field.name_length);
+  // Only the fields that change how the message is read are noted here.
+  switch (name.size()) {
+    case 4:
+      if (iequals(name, "host")) ++me.host_fields_;
+      break;
+    case 6:
+      if (iequals(name, "expect")) me.expect_field_ = static_cast<int>(fields.size() - 1);
+      break;
+    case 17:
+      if (iequals(name, "transfer-encoding")) me.has_transfer_encoding_ = true;
+      break;
+    default:
+      break;
+  }
+  return 0;
+}
+
+int RequestParser::check_transfer_coding() {
+  Request& request = *request_;
+  if (!request.at_least_1_1()) {
+    return fail_in_callback(400, "Transfer-Encoding in an HTTP/1.0 request");
+  }
+  // Collect the codings of every Transfer-Encoding field, in order.
+  bool chunked_seen = false;
+  bool chunked_last = false;
+  bool unsupported = false;
+  for (HeaderField field : request.headers(base_)) {
+    if (!iequals(field.name, "transfer-encoding")) continue;
+    std::string_view list = field.value;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      size_t semicolon = item.find(';');
+      item = item.substr(0, semicolon);
+      while (!item.empty() && is_ows(item.front()))
+        item.remove_prefix(1);
+      while (!item.empty() && is_ows(item.back()))
+        item.remove_suffix(1);
+      if (item.empty()) continue;
+      if (chunked_seen) chunked_last = false;
+      if (iequals(item, "chunked")) {
+        if (chunked_seen) return fail_in_callback(400, "Transfer-Encoding lists chunked twice");
+        chunked_seen = chunked_last = true;
+      } else {
+        unsupported = true;
+      }
+    }
+  }
+  // RFC 9112 §6.3: without a final chunked, the body length is unknown: 400.
+  if (!chunked_last) return fail_in_callback(400, "Transfer-Encoding does not end with chunked");
+  // RFC 9112 §6.1: a coding the server does not implement: 501.
+  if (unsupported) return fail_in_callback(501, "Unsupported transfer coding");
+  return 0;
+}
+
+int RequestParser::check_headers(llhttp_t* parser) {
+  Request& request = *request_;
+  request.keep_alive = llhttp_should_keep_alive(parser) != 0;
+  request.chunked = (parser->flags & F_CHUNKED) != 0;
+  request.has_content_length = (parser->flags & F_CONTENT_LENGTH) != 0;
+  request.content_length = request.has_content_length ? parser->content_length : 0;
+  // Upgrade (and h2c) is not offered: the request is answered as plain HTTP/1.x.
+  parser->upgrade = 0;
+
+  if (has_transfer_encoding_) {
+    if (int status = check_transfer_coding()) return status;
+  }
+  // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never more than one.
+  if (host_fields_ > 1) return fail_in_callback(400, "More than one Host header field");
+  if (host_fields_ == 0 && request.at_least_1_1()) {
+    return fail_in_callback(400, "Missing Host header field");
+  }
+  if (request.content_length > limits_.max_body_bytes) {
+    return fail_in_callback(413, "Request body too large");
+  }
+  if (expect_field_ >= 0) {
+    const FieldSpan& span = request.fields[static_cast<size_t>(expect_field_)];
+    std::string_view expectation(base_ + span.value_offset, span.value_length);
+    if (!iequals(expectation, "100-continue")) {
+      return fail_in_callback(417, "Expectation not supported");
+    }
+    // HTTP/1.0 clients cannot ask for it (RFC 9110 §10.1.1); without a body it means nothing.
+    request.expect_continue =
+        request.at_least_1_1() && (request.chunked || request.content_length > 0);
+  }
+  return 0;
+}
+
+int RequestParser::on_headers_complete(llhttp_t* parser) {
+  RequestParser& me = self(parser);
+  if (me.check_headers(parser) != 0) return -1;
+  me.pause_ = Pause::kHeaders;
+  return HPE_PAUSED;
+}
+
+int RequestParser::on_body(llhttp_t* parser, const char* at, size_t length) {
+  RequestParser& me = self(parser);
+  Span& body = me.request_->body;
+  if (body.length + length > me.limits_.max_body_bytes) {
+    return me.fail_in_callback(413, "Request body too large");
+  }
+  // De-chunk in place: the framing before each chunk is overwritten by the
+  // chunk's data. For Content-Length bodies source and target coincide.
+  char* target = me.base_ + body.offset + body.length;
+  if (target != at) std::memmove(target, at, length);
+  body.length += static_cast<uint32_t>(length);
+  return 0;
+}
+
+int RequestParser::on_message_complete(llhttp_t* parser) {
+  self(parser).pause_ = Pause::kMessage;
+  return HPE_PAUSED;
+}
+
+}  // namespace basehttp

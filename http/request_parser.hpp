@@ -1,0 +1,116 @@
+// RequestParser: turns the bytes of a connection's input buffer into
+// Request objects, one message at a time, with no copy of header or target
+// bytes. It knows no sockets: it is fed a Buffer, so it is unit tested and
+// fuzzed on its own. One per connection; not thread-safe.
+//
+// The request line is parsed here, so that any RFC 9110 method token can be
+// dispatched and the 414/505 limits are exact; llhttp, which only knows a
+// fixed set of methods, is then given an equivalent request line of its own
+// and parses the header fields and the body (Content-Length or chunked,
+// with extensions and trailers) strictly.
+#pragma once
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "http/request.hpp"
+#include "reactor/buffer.hpp"
+
+namespace basehttp {
+
+/// Sizes past which a request is refused. Defaults follow Python's
+/// http.server for the request line (65536, CRLF included) and common
+/// server practice for the rest.
+struct ParserLimits {
+  size_t max_request_line = 65536;  ///< bytes of the request line with its CRLF; 414 beyond
+  size_t max_header_fields = 100;   ///< header plus trailer fields; 431 beyond
+  size_t max_header_bytes =
+      64 * 1024;  ///< field lines with their CRLFs, not the final empty line; 431 beyond
+  uint64_t max_body_bytes = 8 * 1024 * 1024;  ///< request body after de-chunking; 413 beyond
+};
+
+class RequestParser {
+ public:
+  enum class Event {
+    kNeedMore,         ///< every byte so far is parsed; feed more
+    kHeadersComplete,  ///< the header section is done; call parse() again for the body
+    kMessageComplete,  ///< a whole request is ready in the Request
+    kError,            ///< malformed or over a limit: see error_status(); close after answering
+  };
+
+  explicit RequestParser(const ParserLimits& limits);
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  /// Parses the message at the start of `input`'s readable bytes into
+  /// `request`. Empty lines before a request line are dropped from `input`;
+  /// nothing else is consumed: once the message is complete the caller
+  /// retrieves request.message_size bytes and calls next_message().
+  /// Body bytes are de-chunked in place inside `input`.
+  Event parse(Buffer& input, Request& request);
+
+  /// Readies the parser for the message that follows a completed one.
+  void next_message();
+
+  /// True until the first byte of the current message has been parsed.
+  bool at_message_start() const { return phase_ == Phase::kStart; }
+  /// The current message's request line was read into the Request.
+  bool request_line_parsed() const { return phase_ != Phase::kStart && headers_start_ > 0; }
+  /// Bytes of the current message parsed so far.
+  size_t parsed_bytes() const { return parsed_; }
+
+  /// The status to answer with after kError (400, 413, 414, 417, 431, 501, 505).
+  int error_status() const { return error_status_; }
+  /// Why, in words fit for a status line and an error page.
+  const std::string& error_message() const { return error_message_; }
+
+  const ParserLimits& limits() const { return limits_; }
+
+ private:
+  enum class Phase { kStart, kHeaders, kBody, kComplete, kError };
+  enum class Pause { kNone, kHeaders, kMessage };
+
+  static const llhttp_settings_t kSettings;
+  static RequestParser& self(llhttp_t* parser) {
+    return *static_cast<RequestParser*>(parser->data);
+  }
+  static int on_header_field(llhttp_t* parser, const char* at, size_t length);
+  static int on_header_field_complete(llhttp_t* parser);
+  static int on_header_value(llhttp_t* parser, const char* at, size_t length);
+  static int on_header_value_complete(llhttp_t* parser);
+  static int on_headers_complete(llhttp_t* parser);
+  static int on_body(llhttp_t* parser, const char* at, size_t length);
+  static int on_message_complete(llhttp_t* parser);
+
+  Event parse_request_line(Buffer& input, Request& request);
+  Event run_llhttp(Buffer& input, Request& request);
+  Event fail(int status, std::string message);
+  /// Records an error from inside a callback; the callback then returns -1.
+  int fail_in_callback(int status, std::string message);
+  int check_headers(llhttp_t* parser);
+  int check_transfer_coding();
+  uint32_t offset_of(const char* at) const { return static_cast<uint32_t>(at - base_); }
+  std::vector<FieldSpan>& current_fields();
+
+  ParserLimits limits_;
+  llhttp_t parser_;
+  Phase phase_ = Phase::kStart;
+  Pause pause_ = Pause::kNone;
+  size_t parsed_ = 0;         // bytes of the message fed to the parser
+  size_t headers_start_ = 0;  // offset of the first header field line
+  char* base_ = nullptr;      // the message's first byte during parse()
+  Request* request_ = nullptr;
+  bool name_open_ = false;  // a field name arrived in pieces and is not complete yet
+  bool value_open_ = false;
+  size_t field_count_ = 0;
+  int host_fields_ = 0;
+  bool has_transfer_encoding_ = false;
+  int expect_field_ = -1;  // index of the Expect field, if any
+  int error_status_ = 0;
+  std::string error_message_;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,106 @@
+// HTTPServer: Python's HTTPServer for an event loop: it listens on an
+// address, accepts connections, parses their requests and dispatches each
+// to the HandlerTable entry for its method. It owns every connection.
+// Construct, then serve_forever() (or run the EventLoop given to it);
+// shutdown() from any thread ends it gracefully. Everything else is for
+// the loop thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "http/date_cache.hpp"
+#include "http/handler_table.hpp"
+#include "http/server_options.hpp"
+#include "reactor/acceptor.hpp"
+#include "reactor/event_loop.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+class Session;
+
+class HTTPServer {
+ public:
+  /// Binds and listens at once on a loop of its own; throws
+  /// std::system_error when the address cannot be bound (as Python raises
+  /// OSError). `table` must outlive the server.
+  HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions options = {});
+  /// Same, on an existing loop (which must outlive the server). Several
+  /// servers may share one loop.
+  HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& table,
+             ServerOptions options = {});
+  ~HTTPServer();
+  HTTPServer(const HTTPServer&) = delete;
+  HTTPServer& operator=(const HTTPServer&) = delete;
+
+  /// The bound host, numeric: "127.0.0.1", "::".
+  std::string server_name() const { return address_.host(); }
+  /// The bound port: the real one when port 0 was asked for.
+  uint16_t server_port() const { return address_.port(); }
+  const SocketAddress& server_address() const { return address_; }
+
+  /// Runs the loop until shutdown() has finished. Returns at once if it
+  /// already has.
+  void serve_forever();
+  /// Graceful stop: no new connections, idle ones closed, requests in
+  /// flight answered (with Connection: close) and flushed, whatever is left
+  /// after options().drain_timeout closed. Called from outside the loop it
+  /// waits until serve_forever() has returned (or, when the application
+  /// runs the loop itself, until the connections are gone), so the loop
+  /// must be running or about to run, as with Python; called from a handler
+  /// or timer on the loop it only starts the stop.
+  void shutdown();
+  /// True once shutdown has begun.
+  bool shutting_down() const { return shutting_down_; }
+
+  EventLoop& loop() { return loop_; }
+  const ServerOptions& options() const { return options_; }
+  const HandlerTable& handlers() const { return table_; }
+  /// Open connections.
+  size_t connection_count() const { return live_sessions_; }
+
+ private:
+  friend class Session;
+  friend class RequestHandler;
+  friend class DeferredResponse;
+
+  struct Slot {
+    std::unique_ptr<Session> session;
+    uint32_t generation = 0;
+  };
+
+  void start_listening(const ServerAddress& address);
+  void accept(FileDescriptor socket, const SocketAddress& peer);
+  void release(uint32_t slot);
+  Session* find_session(uint32_t slot, uint32_t generation) const;
+  void begin_shutdown();
+  void close_remaining();
+  void check_drained();
+
+  std::unique_ptr<EventLoop> owned_loop_;  // declared first: destroyed last
+  EventLoop& loop_;
+  HandlerTable& table_;
+  ServerOptions options_;
+  std::string server_header_;  // "Server: ...\r\n", formatted once
+  DateCache date_cache_;
+  std::unique_ptr<Acceptor> acceptor_;
+  SocketAddress address_;
+
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t live_sessions_ = 0;
+
+  bool shutting_down_ = false;
+  EventLoop::TimerId drain_timer_ = 0;
+  std::mutex state_mutex_;
+  std::condition_variable state_changed_;
+  bool serving_ = false;  // inside serve_forever()
+  bool drained_ = false;  // shutdown finished: no connection left
+};
+
+}  // namespace basehttp

@@ -1,0 +1,89 @@
+// ServerOptions: everything an HTTPServer can be told, with defaults: the
+// class variables of Python's BaseHTTPRequestHandler (server_version,
+// sys_version, error_message_format, error_content_type, protocol_version,
+// responses), request limits, the access-log sink and shutdown behaviour.
+// Copied into the server at construction; plain data.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "http/status_table.hpp"
+
+namespace basehttp {
+
+/// Where a server listens: a host ("127.0.0.1", "::", "[::1]", "localhost",
+/// "" for every IPv4 interface) and a port (0 picks a free one).
+struct ServerAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// The error page used unless ServerOptions::error_message_format says
+/// otherwise. {code}, {message} and {explain} are replaced (HTML-escaped).
+inline constexpr std::string_view kDefaultErrorMessageFormat =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<title>{code} {message}</title>\n"
+    "</head>\n"
+    "<body>\n"
+    "<h1>{code} {message}</h1>\n"
+    "<p>{explain}</p>\n"
+    "</body>\n"
+    "</html>\n";
+
+/// Receives one access- or error-log line, newline included.
+using LogSink = std::function<void(std::string_view line)>;
+
+/// The default sink: writes each line to stderr.
+LogSink stderr_log_sink();
+
+struct ServerOptions {
+  /// First word of the Server header.
+  std::string server_version = "basehttp/0.1";
+  /// Second word of the Server header; empty leaves it out.
+  std::string sys_version;
+  /// Body of send_error() responses; placeholders {code}, {message}, {explain}.
+  std::string error_message_format = std::string(kDefaultErrorMessageFormat);
+  /// Content-Type of send_error() bodies.
+  std::string error_content_type = "text/html;charset=utf-8";
+  /// Version in status lines. "HTTP/1.1" keeps connections alive;
+  /// "HTTP/1.0" closes after every response, as Python's default does.
+  std::string protocol_version = "HTTP/1.1";
+  /// Reason phrases and explanations by status code.
+  StatusTable responses = StatusTable::standard();
+
+  /// Request line bytes, CRLF included (414 beyond).
+  size_t max_request_line = 65536;
+  /// Header (and trailer) fields per request (431 beyond).
+  size_t max_header_fields = 100;
+  /// Bytes of header field lines, CRLFs included (431 beyond).
+  size_t max_header_bytes = 64 * 1024;
+  /// Bytes of request body, after de-chunking (413 beyond).
+  uint64_t max_body_bytes = 8 * 1024 * 1024;
+
+  /// Queued response bytes above which a connection stops reading and
+  /// parsing requests, until the queue falls to output_low_water.
+  size_t output_high_water = 1024 * 1024;
+  size_t output_low_water = 256 * 1024;
+
+  /// Access and error log; an empty function turns logging off.
+  LogSink log_sink = stderr_log_sink();
+
+  /// Shut down gracefully on SIGINT or SIGTERM (through the loop's
+  /// signalfd); a second signal stops at once.
+  bool handle_signals = false;
+  /// How long shutdown() lets in-flight responses finish before closing.
+  std::chrono::milliseconds drain_timeout{10000};
+  /// listen() backlog and SO_REUSEPORT for the listening socket.
+  int backlog = 4096;
+  bool reuse_port = false;
+};
+
+}  // namespace basehttp

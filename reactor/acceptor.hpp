@@ -1,0 +1,62 @@
+// Acceptor: a listening TCP socket on an EventLoop that accepts every
+// pending connection when it becomes readable and hands each one over as a
+// nonblocking, close-on-exec socket with TCP_NODELAY. Loop thread only.
+#pragma once
+
+#include <functional>
+
+#include "reactor/event_loop.hpp"
+#include "reactor/file_descriptor.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+struct AcceptorOptions {
+  /// listen() backlog; the kernel caps it at net.core.somaxconn.
+  int backlog = 4096;
+  /// SO_REUSEPORT, so several loops can each own a listener on one port.
+  bool reuse_port = false;
+  /// For "::": false serves IPv4 clients too (dual stack), as Python does.
+  bool ipv6_only = false;
+};
+
+class Acceptor final : public IoHandler {
+ public:
+  /// Receives each accepted socket and its peer's address.
+  using NewConnection = std::function<void(FileDescriptor socket, const SocketAddress& peer)>;
+
+  /// Creates, binds and listens on `address` (port 0 picks a free port);
+  /// throws std::system_error naming the failing call (start-up only).
+  /// Accepting starts at once.
+  Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
+           AcceptorOptions options = {});
+  ~Acceptor();
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
+
+  /// The bound address, with the real port when 0 was asked for.
+  const SocketAddress& local_address() const { return local_address_; }
+
+  /// Stops taking connections; they wait in the kernel's backlog.
+  void pause();
+  /// Takes connections again, including those that queued while paused.
+  void resume();
+  bool paused() const { return paused_; }
+  /// Stops listening for good and closes the socket: new clients are refused.
+  void close();
+
+ private:
+  void handle_events(uint32_t events) override;
+  void accept_pending();
+  void back_off();
+
+  EventLoop& loop_;
+  FileDescriptor socket_;
+  SocketAddress local_address_;
+  NewConnection on_connection_;
+  bool paused_ = false;
+  EventLoop::TimerId retry_timer_ = 0;
+  EventLoop::Duration backoff_{};
+};
+
+}  // namespace basehttp

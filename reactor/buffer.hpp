@@ -1,0 +1,62 @@
+// Buffer: a growable byte area with a read index and a write index, used for
+// a connection's input and for the copied part of its output. Bytes between
+// the two indices are "readable"; appends go after the write index. Offsets
+// taken relative to peek() stay valid when the buffer grows or compacts,
+// which is how parsed requests refer to their bytes without copying them.
+// Not thread-safe: owned by one connection on its loop thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace basehttp {
+
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Buffer&&) noexcept = default;
+  Buffer& operator=(Buffer&&) noexcept = default;
+
+  size_t readable_bytes() const { return write_index_ - read_index_; }
+  size_t writable_bytes() const { return capacity_ - write_index_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return read_index_ == write_index_; }
+
+  /// The first readable byte; valid until the next append, ensure_writable or release.
+  const char* peek() const { return storage_.get() + read_index_; }
+  char* peek() { return storage_.get() + read_index_; }
+  std::string_view view() const { return {peek(), readable_bytes()}; }
+
+  /// Consumes `n` readable bytes (n <= readable_bytes()).
+  void retrieve(size_t n);
+  void retrieve_all() { read_index_ = write_index_ = 0; }
+
+  void append(const char* data, size_t n);
+  void append(std::string_view text) { append(text.data(), text.size()); }
+  void append(char c) {
+    ensure_writable(1);
+    storage_[write_index_++] = c;
+  }
+
+  /// Makes room for at least `n` bytes after the write index, moving the
+  /// readable bytes to the front first when that is enough.
+  void ensure_writable(size_t n);
+  char* begin_write() { return storage_.get() + write_index_; }
+  /// Marks `n` bytes written at begin_write() as readable.
+  void has_written(size_t n) { write_index_ += n; }
+  /// Drops the last `n` readable bytes.
+  void unwrite(size_t n) { write_index_ -= n; }
+
+  /// Frees the storage when nothing is readable (an idle connection keeps no
+  /// buffer); otherwise does nothing.
+  void release_if_empty();
+
+ private:
+  std::unique_ptr<char[]> storage_;
+  size_t capacity_ = 0;
+  size_t read_index_ = 0;
+  size_t write_index_ = 0;
+};
+
+}  // namespace basehttp

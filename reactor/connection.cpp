@@ -1,0 +1,166 @@
+#include "reactor/connection.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace basehttp {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+// A closing connection drops at most this much of what the peer still sends.
+constexpr size_t kMaxLingerBytes = 1024 * 1024;
+}  // namespace
+
+Connection::Connection(EventLoop& loop, FileDescriptor socket, const SocketAddress& peer,
+                       ConnectionHandler& handler)
+    : loop_(loop), socket_(std::move(socket)), peer_(peer), handler_(handler) {}
+
+Connection::~Connection() {
+  if (linger_timer_ != 0) loop_.cancel(linger_timer_);
+  if (socket_) loop_.remove(socket_.get());
+}
+
+void Connection::start() {
+  loop_.add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+}
+
+void Connection::handle_events(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EPOLLERR) {
+    abort();
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) {
+    hangup_seen_ = true;
+    if (reading_paused_ && state_ == State::kOpen) handler_.on_hangup_while_paused(*this);
+    if (state_ == State::kClosed) return;
+  }
+  process();
+}
+
+void Connection::process() {
+  processing_ = true;
+  if (state_ == State::kLingering) {
+    discard_input();
+  } else {
+    if (state_ == State::kOpen) read_input();
+    if (state_ != State::kClosed) flush();
+  }
+  processing_ = false;
+}
+
+void Connection::read_input() {
+  while (state_ == State::kOpen && !reading_paused_ && readable_) {
+    input_.ensure_writable(kReadChunk);
+    size_t room = input_.writable_bytes();
+    ssize_t n = ::read(socket_.get(), input_.begin_write(), room);
+    if (n > 0) {
+      input_.has_written(static_cast<size_t>(n));
+      // A short read drained the socket; the next bytes raise a new edge.
+      // After a hang-up, read on to the EOF instead: no edge will follow.
+      if (static_cast<size_t>(n) < room && !hangup_seen_) readable_ = false;
+      handler_.on_input(*this);
+    } else if (n == 0) {
+      readable_ = false;
+      peer_eof_ = true;
+      handler_.on_peer_closed(*this);
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+    } else {
+      abort();
+    }
+  }
+}
+
+void Connection::resume_reading() {
+  if (!reading_paused_) return;
+  reading_paused_ = false;
+  if (!processing_ && state_ == State::kOpen) process();
+}
+
+void Connection::watch_drain(size_t low_water) {
+  drain_watched_ = true;
+  drain_low_water_ = low_water;
+}
+
+void Connection::flush() {
+  if (state_ == State::kClosed || state_ == State::kLingering) return;
+  if (!output_.empty()) {
+    int error = 0;
+    if (output_.flush_to(socket_.get(), &error) == OutputQueue::FlushResult::kFailed) {
+      abort();
+      return;
+    }
+  }
+  if (drain_watched_ && output_.size() <= drain_low_water_) {
+    drain_watched_ = false;
+    handler_.on_output_drained(*this);
+  }
+  if (state_ == State::kClosing && output_.empty()) finish_close();
+}
+
+void Connection::close_after_flush(bool linger) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kClosing;
+  linger_ = linger;
+  if (!processing_) flush();  // otherwise process() flushes on its way out
+}
+
+void Connection::finish_close() {
+  if (!linger_ || peer_eof_) {
+    close_now();
+    return;
+  }
+  ::shutdown(socket_.get(), SHUT_WR);
+  state_ = State::kLingering;
+  linger_timer_ = loop_.run_after(kLingerTimeout, [this] {
+    linger_timer_ = 0;
+    close_now();
+  });
+  readable_ = true;
+  discard_input();
+}
+
+void Connection::discard_input() {
+  for (;;) {
+    input_.retrieve_all();
+    input_.ensure_writable(kReadChunk);
+    ssize_t n = ::read(socket_.get(), input_.begin_write(), input_.writable_bytes());
+    if (n > 0) {
+      lingered_bytes_ += static_cast<size_t>(n);
+      if (lingered_bytes_ <= kMaxLingerBytes) continue;
+      close_now();  // still flooding: a reset is what it gets
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close_now();  // EOF or error: the peer has stopped sending
+    return;
+  }
+}
+
+void Connection::abort() {
+  close_now();
+}
+
+void Connection::close_now() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  if (linger_timer_ != 0) {
+    loop_.cancel(linger_timer_);
+    linger_timer_ = 0;
+  }
+  // Deregister explicitly: a forked child may still hold the descriptor,
+  // and then close() alone would leave it in the epoll set.
+  loop_.remove(socket_.get());
+  socket_.reset();
+  output_.clear();
+  handler_.on_closed(*this);
+}
+
+}  // namespace basehttp

@@ -1,0 +1,94 @@
+// Connection: one accepted, nonblocking stream socket on an EventLoop: an
+// input buffer filled by read() until EAGAIN, an output queue flushed by one
+// writev at the end of each batch of events (and resumed on EPOLLOUT), and
+// an orderly close. Registered once with epoll (edge-triggered, in and out);
+// no epoll_ctl happens again until it closes. Owned by its server; loop
+// thread only.
+#pragma once
+
+#include <cstddef>
+
+#include "reactor/buffer.hpp"
+#include "reactor/connection_handler.hpp"
+#include "reactor/event_loop.hpp"
+#include "reactor/file_descriptor.hpp"
+#include "reactor/output_queue.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+class Connection final : public IoHandler {
+ public:
+  /// How long a closing connection keeps reading (and dropping) what the
+  /// peer still sends, so the response is not destroyed by a reset.
+  static constexpr auto kLingerTimeout = std::chrono::seconds(2);
+
+  /// Takes `socket`; start() registers it. `handler` must outlive this.
+  Connection(EventLoop& loop, FileDescriptor socket, const SocketAddress& peer,
+             ConnectionHandler& handler);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Registers with the loop and reads what has already arrived.
+  void start();
+
+  Buffer& input() { return input_; }
+  OutputQueue& output() { return output_; }
+  EventLoop& loop() { return loop_; }
+  const SocketAddress& peer() const { return peer_; }
+  int fd() const { return socket_.get(); }
+
+  /// Writes what is queued now (normally done once at the end of a batch).
+  void flush();
+  /// Stops reading, sends what is queued, then closes. With `linger`, the
+  /// write side is shut first and input is drained for a while before the
+  /// close, for peers that may still be sending (an unread request body).
+  void close_after_flush(bool linger = false);
+  /// Closes at once, dropping queued output.
+  void abort();
+
+  /// Stops reading from the socket (backpressure, a response in progress).
+  void pause_reading() { reading_paused_ = true; }
+  /// Reads again, including what arrived while paused.
+  void resume_reading();
+  bool reading_paused() const { return reading_paused_; }
+
+  /// Asks for one on_output_drained() once the queue is at most `low_water` bytes.
+  void watch_drain(size_t low_water);
+
+  bool open() const { return state_ == State::kOpen; }
+  bool closed() const { return state_ == State::kClosed; }
+  /// EOF was read: the peer sends nothing more.
+  bool peer_closed() const { return peer_eof_; }
+
+ private:
+  enum class State { kOpen, kClosing, kLingering, kClosed };
+
+  void handle_events(uint32_t events) override;
+  void process();
+  void read_input();
+  void discard_input();
+  void finish_close();
+  void close_now();
+
+  EventLoop& loop_;
+  FileDescriptor socket_;
+  SocketAddress peer_;
+  ConnectionHandler& handler_;
+  Buffer input_;
+  OutputQueue output_;
+  State state_ = State::kOpen;
+  bool reading_paused_ = false;
+  bool readable_ = true;      // the socket may hold unread bytes
+  bool hangup_seen_ = false;  // EPOLLRDHUP: read until EOF, not until a short read
+  bool peer_eof_ = false;
+  bool linger_ = false;
+  bool processing_ = false;  // inside process(): re-entrant calls only set flags
+  bool drain_watched_ = false;
+  size_t drain_low_water_ = 0;
+  size_t lingered_bytes_ = 0;
+  EventLoop::TimerId linger_timer_ = 0;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,80 @@
+// OutputQueue: the bytes a connection still has to send, in order, as
+// segments: small pieces copied into one contiguous block (so a batch of
+// pipelined responses leaves in one writev), large strings moved in whole,
+// and file regions sent with sendfile. Not thread-safe: loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reactor/buffer.hpp"
+#include "reactor/file_descriptor.hpp"
+
+namespace basehttp {
+
+class OutputQueue {
+ public:
+  /// Strings at least this long are queued as their own segment instead of
+  /// being copied.
+  static constexpr size_t kMoveThreshold = 4096;
+
+  /// What flush_to() achieved.
+  enum class FlushResult {
+    kDrained,     ///< everything queued was written
+    kWouldBlock,  ///< the socket is full: wait for EPOLLOUT
+    kFailed,      ///< a write failed (peer reset, file shrank...): close
+  };
+
+  /// Copies `bytes` to the end of the queue.
+  void append(std::string_view bytes);
+  void append(const char* text) { append(std::string_view(text)); }
+  /// Queues `bytes`, moving it in when it is large instead of copying.
+  void append(std::string&& bytes);
+  /// Queues `length` bytes of `file` from `offset`, sent with sendfile. The
+  /// file must stay that long until sent; if it shrinks, flush_to() fails.
+  void append_file(std::shared_ptr<const FileDescriptor> file, uint64_t offset, uint64_t length);
+
+  /// The contiguous block small appends go to; for writers that format in
+  /// place. Call commit_copied(n) after writing n bytes at begin_write().
+  Buffer& copy_block() { return copied_; }
+  void commit_copied(size_t n);
+
+  /// Writes as much as the socket `fd` takes: writev for memory, sendfile
+  /// for files, until drained or EAGAIN. `error` receives errno on kFailed.
+  FlushResult flush_to(int fd, int* error = nullptr);
+
+  /// Bytes still to send.
+  size_t size() const { return queued_bytes_; }
+  bool empty() const { return queued_bytes_ == 0; }
+  /// Drops everything queued (the connection is being aborted).
+  void clear();
+  /// Frees the copy block when nothing is queued (idle connections).
+  void release_if_empty();
+
+ private:
+  enum class Kind : uint8_t { kCopied, kOwned, kFile };
+  struct Segment {
+    Kind kind;
+    size_t remaining;  // bytes of this segment still to send
+    uint64_t offset;   // kOwned: into text; kFile: into the file
+    std::string text;
+    std::shared_ptr<const FileDescriptor> file;
+  };
+
+  void push_copied(size_t n);
+  /// Marks `n` bytes from the head of the queue as sent.
+  void consume(size_t n);
+  bool flush_memory(int fd, int* error, bool* would_block);
+  bool flush_file(int fd, int* error, bool* would_block);
+
+  std::vector<Segment> segments_;
+  size_t head_ = 0;  // first segment not fully sent
+  Buffer copied_;    // the bytes of every kCopied segment, in queue order
+  size_t queued_bytes_ = 0;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,51 @@
+// SocketAddress: an IPv4 or IPv6 endpoint (address + port) as the kernel
+// takes it, with parsing and printing. A value type; any thread.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace basehttp {
+
+class SocketAddress {
+ public:
+  SocketAddress() = default;
+  /// Copies `length` bytes of a kernel address (from accept4, getsockname...).
+  SocketAddress(const sockaddr* address, socklen_t length);
+
+  /// Parses a numeric host and a port: "127.0.0.1", "::", "::1", "[::1]",
+  /// "" (all IPv4 interfaces) or "localhost". Names are not resolved here:
+  /// see `resolve`. Returns nothing when `host` is not numeric.
+  static std::optional<SocketAddress> parse(std::string_view host, uint16_t port);
+
+  /// Like `parse`, then falls back to a blocking getaddrinfo() lookup for
+  /// names. Meant for start-up, never for the loop thread once it serves.
+  static std::optional<SocketAddress> resolve(std::string_view host, uint16_t port);
+
+  /// The address of the local end of socket `fd` (getsockname).
+  static std::optional<SocketAddress> local_of(int fd);
+  /// The address of the remote end of socket `fd` (getpeername).
+  static std::optional<SocketAddress> peer_of(int fd);
+
+  int family() const { return storage_.ss_family; }
+  bool is_ipv6() const { return family() == AF_INET6; }
+  uint16_t port() const;
+  /// The numeric host without brackets: "127.0.0.1", "::1".
+  std::string host() const;
+  /// host:port, with brackets around IPv6 hosts: "[::1]:8000".
+  std::string to_string() const;
+
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
+  socklen_t length() const { return length_; }
+
+ private:
+  sockaddr_storage storage_{};
+  socklen_t length_ = 0;
+};
+
+}  // namespace basehttp

@@ -1,0 +1,251 @@
+// Tests the RequestHandler API over loopback: the request accessors, the
+// Server/Date headers, send_error's page, logging in Python's format,
+// close_connection, header sanitising, and handlers that fail.
+#include "http/request_handler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <regex>
+#include <stdexcept>
+
+#include "tests/support/raw_client.hpp"
+#include "tests/support/test_server.hpp"
+
+namespace basehttp {
+namespace {
+
+using testing::exchange;
+using testing::LogCapture;
+using testing::RawClient;
+using testing::send_text;
+using testing::TestServer;
+
+TEST(RequestHandler, ExposesTheRequestLikePython) {
+  HandlerTable table;
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  table.on("PATCH", [&](RequestHandler& h) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen = {std::string(h.command()),
+            std::string(h.path()),
+            std::string(h.request_version()),
+            std::string(h.requestline()),
+            std::string(h.headers().get("x-one", "")),
+            std::to_string(h.headers().get_all("X-Many").size()),
+            std::string(h.body()),
+            h.client_address().host(),
+            h.address_string(),
+            std::to_string(&h.server() == nullptr),
+            h.close_connection() ? "close" : "keep"};
+    send_text(h, 200, "ok");
+  });
+  TestServer server(table);
+  auto response = exchange(server.port(),
+                           "PATCH /p?q=1 HTTP/1.1\r\nHost: t\r\nX-One: 1\r\nX-Many: a\r\n"
+                           "x-many: b\r\nContent-Length: 4\r\n\r\nbody");
+  ASSERT_TRUE(response);
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"PATCH", "/p?q=1", "HTTP/1.1", "PATCH /p?q=1 HTTP/1.1", "1",
+                                      "2", "body", "127.0.0.1", "127.0.0.1", "0", "keep"}));
+}
+
+TEST(RequestHandler, EveryResponseCarriesServerAndDate) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) { send_text(h, 200, h.version_string()); });
+  ServerOptions options = testing::quiet_options();
+  options.server_version = "Test/1.2";
+  options.sys_version = "Extra/3";
+  TestServer server(table, options);
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("Server"), "Test/1.2 Extra/3");
+  EXPECT_EQ(response->body, "Test/1.2 Extra/3");
+  std::regex imf(R"([A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT)");
+  EXPECT_TRUE(std::regex_match(response->header("Date"), imf)) << response->header("Date");
+}
+
+TEST(RequestHandler, SendErrorBuildsThePageFromTheFormat) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    if (h.path() == "/custom") {
+      h.send_error(404, "Gone <fishing>", "Try & see");
+    } else {
+      h.send_error(403);
+    }
+  });
+  ServerOptions options = testing::quiet_options();
+  options.error_message_format = "[{code}|{message}|{explain}|{other}]";
+  options.error_content_type = "text/x-error";
+  TestServer server(table, options);
+  auto custom = exchange(server.port(), "GET /custom HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(custom);
+  EXPECT_EQ(custom->status, 404);
+  EXPECT_EQ(custom->reason, "Gone <fishing>");
+  EXPECT_EQ(custom->body, "[404|Gone &lt;fishing&gt;|Try &amp; see|{other}]");
+  EXPECT_EQ(custom->header("Content-Type"), "text/x-error");
+  auto plain = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->reason, "Forbidden");
+  EXPECT_EQ(plain->body,
+            "[403|Forbidden|" + std::string(StatusTable::standard().explain(403)) + "|{other}]");
+}
+
+TEST(RequestHandler, OverriddenReasonPhrasesAreUsed) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) { send_text(h, 299, "custom"); });
+  ServerOptions options = testing::quiet_options();
+  options.responses.set(299, "Quite Fine", "A code of our own");
+  TestServer server(table, options);
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 299);
+  EXPECT_EQ(response->reason, "Quite Fine");
+}
+
+TEST(RequestHandler, LogsInPythonsFormat) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.log_message("custom %d %s", 42, "line\x1b[31m");
+    send_text(h, 200, "ok");
+  });
+  LogCapture log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  {
+    TestServer server(table, options);
+    ASSERT_TRUE(exchange(server.port(), "GET /logged HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(exchange(server.port(), "NOPE /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  std::vector<std::string> lines = log.lines();
+  ASSERT_EQ(lines.size(), 4u);
+  std::string stamp = R"(127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4} \d\d:\d\d:\d\d\] )";
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex(stamp + R"(custom 42 line\\x1b\[31m\n)")))
+      << lines[0];
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(stamp + R"("GET /logged HTTP/1\.1" 200 -\n)")))
+      << lines[1];
+  EXPECT_TRUE(std::regex_match(
+      lines[2], std::regex(stamp + R"(code 501, message Unsupported method \('NOPE'\)\n)")))
+      << lines[2];
+  EXPECT_TRUE(std::regex_match(lines[3], std::regex(stamp + R"("NOPE /x HTTP/1\.1" 501 -\n)")))
+      << lines[3];
+}
+
+TEST(RequestHandler, AnEmptySinkTurnsLoggingOff) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.log_message("not printed");
+    send_text(h, 200, "ok");
+  });
+  TestServer server(table);  // quiet_options(): log_sink empty
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST(RequestHandler, AHandlerMayCloseTheConnection) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.set_close_connection(true);
+    send_text(h, 200, "last");
+  });
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(RequestHandler, ConnectionHeaderFromTheHandlerDecides) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.send_response(200);
+    h.send_header("Connection", "close");
+    h.send_header("Content-Length", "0");
+    h.end_headers();
+  });
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header_count("Connection"), 1u);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(RequestHandler, HeaderValuesCannotSplitTheResponse) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.send_response(200);
+    h.send_header("X-Echo", "a\r\nSet-Cookie: evil=1");
+    h.send_header("Content-Length", "0");
+    h.end_headers();
+  });
+  TestServer server(table);
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_FALSE(response->has_header("Set-Cookie"));
+  EXPECT_EQ(response->header("X-Echo"), "a  Set-Cookie: evil=1");
+}
+
+TEST(RequestHandler, AThrowingHandlerGets500AndOthersGoOn) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    if (h.path() == "/throw") throw std::runtime_error("boom");
+    send_text(h, 200, "fine");
+  });
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /throw HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto failed = client.read_response();
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 500);
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "fine");
+}
+
+TEST(RequestHandler, AHandlerThatSendsNothingGets500) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler&) {});
+  TestServer server(table);
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+}
+
+TEST(RequestHandler, HeadFallsBackToTheGetHandler) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) { send_text(h, 200, std::string(h.command())); });
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response(true);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->header("Content-Length"), "4");  // "HEAD"
+}
+
+TEST(RequestHandler, DateTimeStringsHaveTheirFormats) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    send_text(h, 200,
+              h.date_time_string(784111777) + "|" + h.date_time_string() + "|" +
+                  h.log_date_time_string());
+  });
+  TestServer server(table);
+  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_TRUE(std::regex_match(
+      response->body,
+      std::regex(R"(Sun, 06 Nov 1994 08:49:37 GMT\|[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} )"
+                 R"(\d\d:\d\d:\d\d GMT\|\d\d/[A-Z][a-z]{2}/\d{4} \d\d:\d\d:\d\d)")))
+      << response->body;
+}
+
+}  // namespace
+}  // namespace basehttp

@@ -1,0 +1,175 @@
+// Tests the response framing RequestHandler applies: HEAD, 204, 304, 1xx,
+// chunked without a Content-Length, close-delimited for HTTP/1.0, and
+// what happens when a handler's body disagrees with its Content-Length.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/support/raw_client.hpp"
+#include "tests/support/test_server.hpp"
+
+namespace basehttp {
+namespace {
+
+using testing::RawClient;
+using testing::send_text;
+using testing::TestServer;
+
+class FramingTest : public ::testing::Test {
+ protected:
+  FramingTest() {
+    table_.on("GET", [](RequestHandler& h) {
+      std::string_view path = h.path();
+      if (path == "/fixed") {
+        send_text(h, 200, "fixed body");
+      } else if (path == "/stream") {  // no Content-Length
+        h.send_response(200);
+        h.send_header("Content-Type", "text/plain");
+        h.end_headers();
+        h.write("part one, ");
+        h.write(std::string(5000, 'x'));
+        h.write("");
+        h.write(", part three");
+      } else if (path == "/204") {
+        h.send_response(204);
+        h.end_headers();
+        h.write("never sent");
+      } else if (path == "/304") {
+        h.send_response(304);
+        h.send_header("ETag", "\"v1\"");
+        h.end_headers();
+        h.write("never sent");
+      } else if (path == "/early-hints") {
+        h.send_response_only(103);
+        h.send_header("Link", "</style.css>; rel=preload");
+        h.end_headers();
+        send_text(h, 200, "final");
+      } else if (path == "/short") {  // promises 10 bytes, sends 3
+        h.send_response(200);
+        h.send_header("Content-Length", "10");
+        h.end_headers();
+        h.write("abc");
+      } else if (path == "/long") {  // promises 3 bytes, sends 10
+        h.send_response(200);
+        h.send_header("Content-Length", "3");
+        h.end_headers();
+        h.write("abcdefghij");
+      }
+    });
+  }
+  HandlerTable table_;
+  std::unique_ptr<TestServer> server_ = std::make_unique<TestServer>(table_);
+  uint16_t port() const { return server_->port(); }
+};
+
+std::string get(std::string_view path, std::string_view method = "GET",
+                std::string_view version = "HTTP/1.1") {
+  return std::string(method) + " " + std::string(path) + " " + std::string(version) +
+         "\r\nHost: t\r\n\r\n";
+}
+
+TEST_F(FramingTest, HeadHasGetsHeadersWithoutTheBody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/fixed", "HEAD") + get("/fixed")));
+  auto head = client.read_response(/*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Length"), "10");  // as GET would say
+  auto full = client.read_response();               // parses only if HEAD sent no body
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->body, "fixed body");
+}
+
+TEST_F(FramingTest, HeadOfAStreamedResponseSendsNoChunks) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/stream", "HEAD") + get("/fixed")));
+  auto head = client.read_response(true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Transfer-Encoding"), "chunked");
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "fixed body");
+}
+
+TEST_F(FramingTest, ChunksABodyWithoutContentLength) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/stream")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("Transfer-Encoding"), "chunked");
+  EXPECT_FALSE(response->has_header("Content-Length"));
+  EXPECT_EQ(response->body, "part one, " + std::string(5000, 'x') + ", part three");
+  ASSERT_TRUE(client.send(get("/fixed")));  // framing kept the connection usable
+  EXPECT_TRUE(client.read_response());
+}
+
+TEST_F(FramingTest, Http10ClientGetsACloseDelimitedBody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  std::string all = client.read_until_close();
+  EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_NE(all.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(all.ends_with("\r\n\r\npart one, " + std::string(5000, 'x') + ", part three")) << all;
+}
+
+TEST_F(FramingTest, NoContentAndNotModifiedNeverCarryABody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/204") + get("/304") + get("/fixed")));
+  auto no_content = client.read_response();
+  auto not_modified = client.read_response();
+  auto fixed = client.read_response();
+  ASSERT_TRUE(no_content && not_modified && fixed);
+  EXPECT_EQ(no_content->status, 204);
+  EXPECT_FALSE(no_content->has_header("Transfer-Encoding"));
+  EXPECT_EQ(not_modified->status, 304);
+  EXPECT_EQ(not_modified->header("ETag"), "\"v1\"");
+  EXPECT_EQ(fixed->body, "fixed body");
+}
+
+TEST_F(FramingTest, InterimResponsesPrecedeTheFinalOne) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/early-hints")));
+  auto hints = client.read_interim();
+  ASSERT_TRUE(hints);
+  EXPECT_EQ(hints->status, 103);
+  EXPECT_EQ(hints->header("Link"), "</style.css>; rel=preload");
+  auto final_response = client.read_response();
+  ASSERT_TRUE(final_response);
+  EXPECT_EQ(final_response->body, "final");
+}
+
+TEST_F(FramingTest, AShortBodyEndsTheConnection) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/short")));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\nabc")) << all;
+}
+
+TEST_F(FramingTest, ALongBodyIsCutAtItsContentLength) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/long")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "abc");
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_EQ(rest, "");
+}
+
+TEST(FramingProtocol, Http10ProtocolVersionClosesEveryConnection) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) { send_text(h, 200, "ok"); });
+  ServerOptions options = testing::quiet_options();
+  options.protocol_version = "HTTP/1.0";
+  TestServer server(table, options);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->version, "HTTP/1.0");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+}  // namespace
+}  // namespace basehttp

@@ -1,0 +1,62 @@
+// Tests reactor/buffer.
+#include "reactor/buffer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+namespace basehttp {
+namespace {
+
+TEST(Buffer, AppendsAndRetrieves) {
+  Buffer buffer;
+  EXPECT_TRUE(buffer.empty());
+  buffer.append("hello ");
+  buffer.append("world");
+  EXPECT_EQ(buffer.view(), "hello world");
+  buffer.retrieve(6);
+  EXPECT_EQ(buffer.view(), "world");
+  buffer.retrieve(5);
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(Buffer, OffsetsFromPeekSurviveGrowthAndCompaction) {
+  Buffer buffer;
+  buffer.append(std::string(1000, 'x'));
+  buffer.append("MARK");
+  buffer.retrieve(990);  // readable: 10 x's then MARK, at offset 10
+  const size_t mark = 10;
+  buffer.ensure_writable(100000);  // grows
+  EXPECT_EQ(std::string(buffer.peek() + mark, 4), "MARK");
+  buffer.append(std::string(100000, 'y'));
+  buffer.retrieve(5);
+  buffer.ensure_writable(buffer.capacity() - buffer.readable_bytes());  // compacts in place
+  EXPECT_EQ(std::string(buffer.peek() + mark - 5, 4), "MARK");
+}
+
+TEST(Buffer, WritesInPlace) {
+  Buffer buffer;
+  buffer.ensure_writable(16);
+  ASSERT_GE(buffer.writable_bytes(), 16u);
+  std::memcpy(buffer.begin_write(), "abc", 3);
+  buffer.has_written(3);
+  EXPECT_EQ(buffer.view(), "abc");
+  buffer.unwrite(1);
+  EXPECT_EQ(buffer.view(), "ab");
+}
+
+TEST(Buffer, ReleasesStorageOnlyWhenEmpty) {
+  Buffer buffer;
+  buffer.append("data");
+  buffer.release_if_empty();
+  EXPECT_GT(buffer.capacity(), 0u);
+  buffer.retrieve_all();
+  buffer.release_if_empty();
+  EXPECT_EQ(buffer.capacity(), 0u);
+  buffer.append("again");
+  EXPECT_EQ(buffer.view(), "again");
+}
+
+}  // namespace
+}  // namespace basehttp

@@ -1,0 +1,80 @@
+// RawClient: a blocking TCP client for tests that writes exact bytes and
+// reads HTTP responses back, every wait bounded by a deadline. Test thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace basehttp::testing {
+
+struct Response {
+  std::string version;
+  int status = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string trailer_block;
+
+  /// The first value of `name` (any case), or "" .
+  std::string header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+  size_t header_count(std::string_view name) const;
+};
+
+class RawClient {
+ public:
+  using Duration = std::chrono::milliseconds;
+
+  /// Connects to host:port (127.0.0.1 or ::1); fails the test on error.
+  /// `receive_buffer` > 0 sets SO_RCVBUF before connecting (a slow reader).
+  explicit RawClient(uint16_t port, std::string host = "127.0.0.1",
+                     Duration timeout = Duration(10000), int receive_buffer = 0);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  /// Writes all of `bytes`; false if the peer is gone.
+  bool send(std::string_view bytes);
+  /// Reads one response. `head_request`: the response to a HEAD has no body.
+  /// Nothing on EOF, timeout or garbage.
+  std::optional<Response> read_response(bool head_request = false);
+  /// Reads a 1xx interim response's status line and headers only.
+  std::optional<Response> read_interim();
+  /// Everything until the server closes (or the deadline).
+  std::string read_until_close();
+  /// True when the server closes the connection before the deadline, after
+  /// any bytes it still sends (returned through `rest` if given).
+  bool closed_by_peer(std::string* rest = nullptr);
+  /// True if no byte arrives within `wait` (and the connection is still open).
+  bool silent_for(Duration wait);
+  /// Bytes received but not consumed by read_response().
+  const std::string& pending() const { return buffer_; }
+  void shutdown_write();
+  void close();
+
+ private:
+  /// Reads more into buffer_; false on EOF, error or deadline.
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  bool read_exact(size_t size, std::chrono::steady_clock::time_point deadline);
+  bool read_line(std::string* line, std::chrono::steady_clock::time_point deadline);
+  std::optional<Response> read_head(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  Duration timeout_;
+  std::string buffer_;
+  bool eof_ = false;
+};
+
+/// Sends `request` on a fresh connection and reads one response.
+std::optional<Response> exchange(uint16_t port, std::string_view request,
+                                 bool head_request = false);
+
+}  // namespace basehttp::testing
