@@ -59,7 +59,15 @@ EventLoop::EventLoop()
 }
 
 EventLoop::~EventLoop() {
-  if (signal_fd_) pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
+  if (signal_fd_) {
+    // Signals that arrived while the loop wound down were meant for it:
+    // consume them, or unblocking would deliver them with their default
+    // action and end a process that is exiting cleanly.
+    signalfd_siginfo info;
+    while (::read(signal_fd_.get(), &info, sizeof(info)) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
 }
 
 void EventLoop::refresh_clock() {

@@ -358,3 +358,32 @@ TEST(ServerBind, ABusyPortThrows) {
 
 }  // namespace
 }  // namespace basehttp
+
+namespace basehttp {
+namespace {
+
+TEST_F(ServerTest, AClientResettingMidResponseDoesNotDisturbOthers) {
+  table_.on("GET", [](RequestHandler& h) {
+    if (h.path() == "/huge") {
+      h.send_response(200);
+      h.send_header("Content-Length", std::to_string(32 << 20));
+      h.end_headers();
+      h.write(std::string(32 << 20, 'r'));
+    } else {
+      send_text(h, 200, h.path());
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    RawClient resetter(port());
+    ASSERT_TRUE(resetter.send(get("/huge")));
+    ASSERT_TRUE(resetter.read_interim());  // the headers have arrived: the body is being written
+    linger abortive{1, 0};                 // close() now sends RST
+    setsockopt(resetter.fd(), SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+  }
+  auto response = exchange(port(), get("/fine"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "/fine");
+}
+
+}  // namespace
+}  // namespace basehttp
