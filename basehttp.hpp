@@ -7,6 +7,7 @@
 //   server.serve_forever();
 #pragma once
 
+#include "handlers/static_files.hpp"
 #include "http/deferred_response.hpp"
 #include "http/handler_table.hpp"
 #include "http/headers.hpp"

@@ -15,6 +15,13 @@ bool is_1xx(int code) {
   return code >= 100 && code < 200;
 }
 
+// "<size in hex>\r\n", the line before each chunk of a chunked body.
+std::string_view chunk_header(uint64_t size) {
+  thread_local char line[24];
+  int length = std::snprintf(line, sizeof(line), "%llx\r\n", static_cast<unsigned long long>(size));
+  return {line, static_cast<size_t>(length)};
+}
+
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses end with their header section.
 bool allows_body(int code) {
   return code >= 200 && code != 204 && code != 304;
@@ -250,45 +257,56 @@ void RequestHandler::flush_headers() {
   session_->connection().flush();
 }
 
-void RequestHandler::write_body(std::string_view data, std::string* movable) {
+uint64_t RequestHandler::admit_body(uint64_t size) {
   if (stage_ == Stage::kHeaders) end_headers();
   if (stage_ != Stage::kBody) {
-    log_error("write() before send_response(): %zu bytes dropped", data.size());
-    return;
+    log_error("write() before send_response(): %llu bytes dropped",
+              static_cast<unsigned long long>(size));
+    return 0;
   }
   if (head_ || !body_allowed_) {
-    body_bytes_ += data.size();
-    return;
+    body_bytes_ += size;
+    return 0;
   }
-  if (has_content_length_ && data.size() > content_length_ - body_bytes_) {
+  if (has_content_length_ && size > content_length_ - body_bytes_) {
     log_error("body longer than its Content-Length: truncated, connection closed");
-    data = data.substr(0, content_length_ - body_bytes_);
-    movable = nullptr;
+    size = content_length_ - body_bytes_;
     close_connection_ = true;
   }
-  if (data.empty()) return;  // an empty chunk would end a chunked body
+  body_bytes_ += size;
+  return size;  // an empty piece is dropped: as a chunk it would end the body
+}
+
+void RequestHandler::write(std::string_view data) {
+  uint64_t size = admit_body(data.size());
+  if (size == 0) return;
   OutputQueue& out = session_->connection().output();
-  if (chunked_) {
-    char size_line[24];
-    int length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
-    out.append(std::string_view(size_line, static_cast<size_t>(length)));
-  }
-  body_bytes_ += data.size();
-  if (movable != nullptr) {
-    out.append(std::move(*movable));
+  if (chunked_) out.append(chunk_header(size));
+  out.append(data.substr(0, size));
+  if (chunked_) out.append(kCrlf);
+}
+
+void RequestHandler::write(std::string&& data) {
+  uint64_t size = admit_body(data.size());
+  if (size == 0) return;
+  OutputQueue& out = session_->connection().output();
+  if (chunked_) out.append(chunk_header(size));
+  if (size == data.size()) {
+    out.append(std::move(data));
   } else {
-    out.append(data);
+    out.append(std::string_view(data).substr(0, size));
   }
   if (chunked_) out.append(kCrlf);
 }
 
-void RequestHandler::write(std::string_view data) {
-  write_body(data, nullptr);
-}
-
-void RequestHandler::write(std::string&& data) {
-  std::string_view view(data);
-  write_body(view, &data);
+void RequestHandler::write_file(std::shared_ptr<const FileDescriptor> file, uint64_t offset,
+                                uint64_t length) {
+  uint64_t size = admit_body(length);
+  if (size == 0) return;
+  OutputQueue& out = session_->connection().output();
+  if (chunked_) out.append(chunk_header(size));
+  out.append_file(std::move(file), offset, size);
+  if (chunked_) out.append(kCrlf);
 }
 
 void RequestHandler::send_error(int code, std::string_view message, std::string_view explain) {

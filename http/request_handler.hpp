@@ -16,6 +16,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,7 @@
 #include "http/headers.hpp"
 #include "http/request.hpp"
 #include "http/server_options.hpp"
+#include "reactor/file_descriptor.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
@@ -86,6 +88,10 @@ class RequestHandler {
   void write(const char* text) { write(std::string_view(text)); }
   /// Same, moving a large body into the output queue instead of copying it.
   void write(std::string&& data);
+  /// Queues `length` bytes of `file` from `offset` as body, sent with
+  /// sendfile: never read into memory. The file must not shrink meanwhile;
+  /// if it does, the connection is closed when the bytes run out.
+  void write_file(std::shared_ptr<const FileDescriptor> file, uint64_t offset, uint64_t length);
   /// Sends a complete error response with an HTML body built from
   /// options().error_message_format. Empty `message`/`explain` take the
   /// status table's text. Logs it with log_error().
@@ -139,7 +145,9 @@ class RequestHandler {
   const char* base() const;
   void queue(std::string_view bytes);
   void queue_sanitized(std::string_view text);
-  void write_body(std::string_view data, std::string* movable);
+  /// How many of `size` body bytes may be queued (0: drop them all), after
+  /// ending the header section if needed; counts them as written.
+  uint64_t admit_body(uint64_t size);
   void vlog(const char* format, va_list args);
 
   Session* session_;

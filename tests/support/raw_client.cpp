@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -192,6 +193,18 @@ std::optional<Response> RawClient::read_response(bool head_request) {
     buffer_.clear();
   }
   return response;
+}
+
+size_t RawClient::discard(size_t size) {
+  auto deadline = Clock::now() + timeout_;
+  size_t dropped = 0;
+  while (dropped < size) {
+    if (buffer_.empty() && !fill(deadline)) break;
+    size_t step = std::min(size - dropped, buffer_.size());
+    buffer_.erase(0, step);
+    dropped += step;
+  }
+  return dropped;
 }
 
 std::string RawClient::read_until_close() {

@@ -48,6 +48,9 @@ class RawClient {
   std::optional<Response> read_response(bool head_request = false);
   /// Reads a 1xx interim response's status line and headers only.
   std::optional<Response> read_interim();
+  /// Reads and drops `size` body bytes (after read_interim() took the head);
+  /// returns how many arrived before EOF or the deadline.
+  size_t discard(size_t size);
   /// Everything until the server closes (or the deadline).
   std::string read_until_close();
   /// True when the server closes the connection before the deadline, after

@@ -1,0 +1,207 @@
+#include "handlers/static_files.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <system_error>
+
+#include "handlers/byte_range.hpp"
+#include "handlers/directory_listing.hpp"
+#include "handlers/preconditions.hpp"
+#include "handlers/url_path.hpp"
+#include "http/http_date.hpp"
+
+namespace basehttp {
+namespace {
+
+// O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+void not_found(RequestHandler& handler) {
+  handler.send_error(404, "File not found");
+}
+
+// openat2(RESOLVE_BENEATH): the kernel resolves the path, symlinks
+// included, and refuses with EXDEV anything that would leave `root`.
+int open_resolved_beneath(int root, const char* path) {
+  open_how how{};
+  how.flags = kOpenFlags;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root, path, &how, sizeof(how)));
+}
+
+// Without openat2 (kernels before 5.6): open, then compare real paths.
+int open_checked_beneath(int root, const char* path) {
+  int fd = ::openat(root, path, kOpenFlags);
+  if (fd < 0) return fd;
+  char root_real[PATH_MAX], file_real[PATH_MAX];
+  std::string root_link = "/proc/self/fd/" + std::to_string(root);
+  std::string file_link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t root_length = ::readlink(root_link.c_str(), root_real, sizeof(root_real) - 1);
+  ssize_t file_length = ::readlink(file_link.c_str(), file_real, sizeof(file_real) - 1);
+  bool inside = root_length > 0 && file_length >= root_length &&
+                std::string_view(file_real, static_cast<size_t>(file_length))
+                        .substr(0, static_cast<size_t>(root_length)) ==
+                    std::string_view(root_real, static_cast<size_t>(root_length)) &&
+                (file_length == root_length || file_real[root_length] == '/' || root_length == 1);
+  if (!inside) {
+    ::close(fd);
+    errno = EXDEV;
+    return -1;
+  }
+  return fd;
+}
+
+std::string size_text(uint64_t value) {
+  return std::to_string(value);
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(StaticFilesOptions options)
+    : options_(std::move(options)),
+      mime_types_(options_.mime_types ? options_.mime_types : &MimeTypes::system()) {
+  root_.reset(::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_) {
+    throw std::system_error(errno, std::generic_category(), "cannot open folder " + options_.root);
+  }
+  if (auto mount = map_url_path(options_.mount)) mount_segments_ = mount->segments;
+}
+
+void StaticFiles::install(HandlerTable& table) const {
+  table.on("GET", [this](RequestHandler& handler) { handle(handler); });
+  table.on("HEAD", [this](RequestHandler& handler) { handle(handler); });
+}
+
+FileDescriptor StaticFiles::open_beneath(const std::string& relative) const {
+  const char* path = relative.empty() ? "." : relative.c_str();
+  if (options_.follow_symlinks_outside_root) {
+    return FileDescriptor(::openat(root_.get(), path, kOpenFlags));
+  }
+  static bool have_openat2 = true;
+  if (have_openat2) {
+    int fd = open_resolved_beneath(root_.get(), path);
+    if (fd >= 0 || errno != ENOSYS) return FileDescriptor(fd);
+    have_openat2 = false;
+  }
+  return FileDescriptor(open_checked_beneath(root_.get(), path));
+}
+
+void StaticFiles::handle(RequestHandler& handler) const {
+  std::string_view command = handler.command();
+  if (command != "GET" && command != "HEAD") {
+    handler.send_error(501, "Unsupported method ('" + std::string(command) + "')");
+    return;
+  }
+  auto mapped = map_url_path(handler.path());
+  if (!mapped) return not_found(handler);
+  // The request must lie under the mount point; the rest is the file's path.
+  if (mapped->segments.size() < mount_segments_.size() ||
+      !std::equal(mount_segments_.begin(), mount_segments_.end(), mapped->segments.begin())) {
+    return not_found(handler);
+  }
+  mapped->segments.erase(mapped->segments.begin(),
+                         mapped->segments.begin() + static_cast<ptrdiff_t>(mount_segments_.size()));
+  std::string relative = mapped->relative();
+
+  FileDescriptor file = open_beneath(relative);
+  struct stat info {};
+  if (!file || ::fstat(file.get(), &info) != 0) return not_found(handler);
+  if (S_ISDIR(info.st_mode)) {
+    std::string_view raw_path = target_path(handler.path());
+    if (!mapped->trailing_slash) {
+      // Python's answer: the same URL with a slash, query kept.
+      std::string_view target = handler.path();
+      size_t query = target.find('?');
+      std::string location = std::string(raw_path) + "/";
+      if (query != std::string_view::npos) location += target.substr(query);
+      handler.send_response(301);
+      handler.send_header("Location", location);
+      handler.send_header("Content-Length", "0");
+      handler.end_headers();
+      return;
+    }
+    return serve_directory(handler, std::move(file), relative, percent_decode(raw_path));
+  }
+  if (!S_ISREG(info.st_mode) || mapped->trailing_slash) return not_found(handler);
+  serve_file(handler, std::move(file), info,
+             mapped->segments.empty() ? std::string_view() : mapped->segments.back());
+}
+
+void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor directory,
+                                  const std::string& relative, std::string_view url_path) const {
+  for (const std::string& index : options_.index_names) {
+    FileDescriptor file = open_beneath(relative.empty() ? index : relative + "/" + index);
+    struct stat info {};
+    if (file && ::fstat(file.get(), &info) == 0 && S_ISREG(info.st_mode)) {
+      return serve_file(handler, std::move(file), info, index);
+    }
+  }
+  if (!options_.list_directories) return not_found(handler);
+  auto page = render_directory_listing(directory.get(), url_path);
+  if (!page) return handler.send_error(404, "No permission to list directory");
+  handler.send_response(200);
+  handler.send_header("Content-Type", "text/html; charset=utf-8");
+  handler.send_header("Content-Length", size_text(page->size()));
+  handler.end_headers();
+  handler.write(std::move(*page));
+}
+
+void StaticFiles::serve_file(RequestHandler& handler, FileDescriptor file, const struct stat& info,
+                             std::string_view name) const {
+  uint64_t size = static_cast<uint64_t>(info.st_size);
+  Validators validators{make_etag(size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec),
+                        info.st_mtim.tv_sec};
+  std::string last_modified = format_imf_fixdate(validators.modified);
+  Headers headers = handler.headers();
+
+  switch (evaluate_preconditions(headers, validators)) {
+    case PreconditionResult::kNotModified:
+      handler.send_response(304);
+      handler.send_header("ETag", validators.etag);
+      handler.send_header("Last-Modified", last_modified);
+      handler.end_headers();
+      return;
+    case PreconditionResult::kPreconditionFailed:
+      handler.send_error(412);
+      return;
+    case PreconditionResult::kProceed:
+      break;
+  }
+
+  RangeRequest range;
+  if (auto header = headers.get("Range"); header && if_range_allows(headers, validators)) {
+    range = parse_byte_range(*header, size);
+  }
+  if (range.kind == RangeRequest::Kind::kUnsatisfiable) {
+    handler.send_response(416);
+    handler.send_header("Content-Range", "bytes */" + size_text(size));
+    handler.send_header("Content-Length", "0");
+    handler.end_headers();
+    return;
+  }
+  bool partial = range.kind == RangeRequest::Kind::kSingle;
+  uint64_t offset = partial ? range.first : 0;
+  uint64_t length = partial ? range.length() : size;
+
+  handler.send_response(partial ? 206 : 200);
+  handler.send_header("Content-Type", mime_types_->lookup(name));
+  handler.send_header("Content-Length", size_text(length));
+  if (partial) {
+    handler.send_header("Content-Range", "bytes " + size_text(range.first) + "-" +
+                                             size_text(range.last) + "/" + size_text(size));
+  }
+  handler.send_header("Last-Modified", last_modified);
+  handler.send_header("ETag", validators.etag);
+  handler.send_header("Accept-Ranges", "bytes");
+  handler.end_headers();
+  handler.write_file(std::make_shared<const FileDescriptor>(std::move(file)), offset, length);
+}
+
+}  // namespace basehttp

@@ -1,0 +1,47 @@
+// URL path helpers for handlers that map request targets to files:
+// percent-decoding and -encoding, and the mapping of a request-target to a
+// path relative to a served folder, which resolves "." and ".." lexically
+// and can never climb above that folder, however the target is encoded.
+// Pure functions; any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace basehttp {
+
+/// A request-target reduced to a safe relative path.
+struct MappedPath {
+  /// The path's segments: decoded, never empty, ".", ".." or containing "/" or NUL.
+  std::vector<std::string> segments;
+  /// The target's path ended with "/" (before decoding), as Python checks it.
+  bool trailing_slash = false;
+
+  /// "a/b/c", or "" for the folder itself.
+  std::string relative() const;
+};
+
+/// Decodes %XX escapes; malformed escapes stay as they are (as Python's
+/// urllib.parse.unquote does).
+std::string percent_decode(std::string_view text);
+
+/// Encodes every byte but ASCII letters, digits, "_.-~" and "/" as %XX,
+/// as Python's urllib.parse.quote does by default.
+std::string percent_encode_path(std::string_view text);
+
+/// Escapes &, < and > for HTML text.
+std::string html_escape(std::string_view text);
+
+/// The path part of a request-target: query and fragment dropped, and the
+/// scheme and authority of an absolute-form target ("http://h/x" -> "/x").
+std::string_view target_path(std::string_view target);
+
+/// Maps `target` as Python's SimpleHTTPRequestHandler.translate_path does:
+/// query and fragment dropped, percent-decoded, empty and "." segments
+/// dropped, ".." removing the segment before it (never above the top).
+/// Nothing for a target whose decoded path holds a NUL byte.
+std::optional<MappedPath> map_url_path(std::string_view target);
+
+}  // namespace basehttp
