@@ -1,0 +1,99 @@
+"""basehttpd's command line: --help, the banner, defaults, -p, and the
+one-line errors for a taken port, a missing folder and bad arguments.
+
+usage: cli_test.py BASEHTTPD REPORT_NAME
+"""
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from gtest_report import Report  # noqa: E402
+import servers  # noqa: E402
+
+
+def run(argv, cwd=None):
+    return subprocess.run(argv, capture_output=True, timeout=30, cwd=cwd, text=True)
+
+
+def main():
+    binary, report_name = sys.argv[1], sys.argv[2]
+    report = Report(report_name)
+    with tempfile.TemporaryDirectory() as top:
+        with open(os.path.join(top, "file.txt"), "w") as out:
+            out.write("content")
+
+        with report.case("Cli", "HelpExplainsEveryFlag") as case:
+            result = run([binary, "--help"])
+            case.check(result.returncode == 0, f"exit {result.returncode}")
+            for flag in ("port", "-b, --bind", "-d, --directory", "-p, --protocol", "--cgi"):
+                case.check(flag in result.stdout, f"{flag} not explained")
+
+        with report.case("Cli", "ServesTheCurrentFolderOnAllInterfacesByDefault") as case:
+            port = servers.free_port()
+            process = subprocess.Popen([binary, str(port)], cwd=top, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+            try:
+                servers.wait_listening(port, process)
+                banner = process.stdout.readline()
+                case.check(re.fullmatch(r"Serving HTTP on (::|0\.0\.0\.0) port %d "
+                                        r"\(http://(\[::\]|0\.0\.0\.0):%d/\) \.\.\.\n" % (port, port),
+                                        banner) is not None, repr(banner))
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/file.txt")
+                case.check(connection.getresponse().read() == b"content", "wrong body")
+                connection.close()
+                if socket.has_ipv6 and banner.startswith("Serving HTTP on ::"):
+                    with socket.create_connection(("::1", port), timeout=10) as six:
+                        six.sendall(b"GET /file.txt HTTP/1.0\r\n\r\n")
+                        case.check(b"content" in six.makefile("rb").read(), "no answer on ::1")
+            finally:
+                process.terminate()
+                case.check(process.wait(timeout=15) == 0, "did not exit cleanly on SIGTERM")
+
+        with report.case("Cli", "Http10ProtocolClosesEachConnection") as case:
+            server = servers.basehttpd(binary, top, os.path.join(top, "p.log"), ["-p", "HTTP/1.0"])
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+                connection.request("GET", "/file.txt")
+                response = connection.getresponse()
+                response.read()
+                case.check(response.version == 10 and response.will_close, "kept alive")
+            finally:
+                server.stop()
+
+        with report.case("Cli", "ATakenPortIsAOneLineError") as case:
+            with socket.socket() as holder:
+                holder.bind(("127.0.0.1", 0))
+                holder.listen()
+                port = holder.getsockname()[1]
+                result = run([binary, "-b", "127.0.0.1", str(port)])
+            case.check(result.returncode != 0, "exit status 0")
+            case.check(len(result.stderr.strip().splitlines()) == 1, repr(result.stderr))
+            case.check("in use" in result.stderr, repr(result.stderr))
+
+        with report.case("Cli", "AMissingFolderIsAOneLineError") as case:
+            result = run([binary, "-d", os.path.join(top, "nope"), "0"])
+            case.check(result.returncode != 0, "exit status 0")
+            case.check(len(result.stderr.strip().splitlines()) == 1, repr(result.stderr))
+            case.check("nope" in result.stderr, repr(result.stderr))
+
+        with report.case("Cli", "BadArgumentsAreRefused") as case:
+            for argv in (["notaport"], ["70000"], ["-p", "HTTP/2"], ["--bogus"], ["-d"]):
+                result = run([binary, *argv])
+                case.check(result.returncode == 2, f"{argv}: exit {result.returncode}")
+                case.check("error" in result.stderr, f"{argv}: {result.stderr!r}")
+
+        with report.case("Cli", "CgiIsNotAvailableYet") as case:
+            result = run([binary, "--cgi", "0"])
+            case.check(result.returncode != 0 and "not available" in result.stderr,
+                       repr(result.stderr))
+    report.finish()
+
+
+if __name__ == "__main__":
+    main()
