@@ -13,23 +13,8 @@ namespace {
 
 using basehttp::RequestHandler;
 
-void send_fixed(RequestHandler& h, std::string_view content_type, std::string_view body) {
-  char length[24];
-  int n = std::snprintf(length, sizeof(length), "%zu", body.size());
-  h.send_response(200);
-  h.send_header("Content-Type", content_type);
-  h.send_header("Content-Length", std::string_view(length, static_cast<size_t>(n)));
-  h.end_headers();
-  h.write(body);
-}
-
 void not_found(RequestHandler& h) {
-  static constexpr std::string_view kBody = "Not Found\n";
-  h.send_response(404);
-  h.send_header("Content-Type", "text/plain");
-  h.send_header("Content-Length", "10");
-  h.end_headers();
-  h.write(kBody);
+  h.respond(404, "text/plain", "Not Found\n");
 }
 
 int usage() {
@@ -60,16 +45,16 @@ int main(int argc, char** argv) {
   table.on("GET", [](RequestHandler& h) {
     std::string_view path = h.path();
     if (path == "/plaintext") {
-      send_fixed(h, "text/plain", "Hello, World!");
+      h.respond(200, "text/plain", "Hello, World!");
     } else if (path == "/json") {
-      send_fixed(h, "application/json", R"({"message":"Hello, World!"})");
+      h.respond(200, "application/json", R"({"message":"Hello, World!"})");
     } else {
       not_found(h);
     }
   });
   table.on("POST", [](RequestHandler& h) {
     if (h.path() == "/echo") {
-      send_fixed(h, "application/octet-stream", h.body());
+      h.respond(200, "application/octet-stream", h.body());
     } else {
       not_found(h);
     }

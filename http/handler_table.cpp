@@ -1,5 +1,7 @@
 #include "http/handler_table.hpp"
 
+#include "http/byte_scan.hpp"
+
 namespace basehttp {
 
 HandlerTable& HandlerTable::on(std::string_view method, Handler handler) {
@@ -15,7 +17,10 @@ HandlerTable& HandlerTable::on(std::string_view method, Handler handler) {
 
 const HandlerTable::Handler* HandlerTable::find(std::string_view method) const {
   for (const auto& entry : entries_) {
-    if (entry.first == method) return &entry.second;
+    if (entry.first.size() == method.size() &&
+        byte_scan::same(entry.first.data(), method.data(), method.size())) {
+      return &entry.second;
+    }
   }
   return nullptr;
 }

@@ -1,20 +1,48 @@
 #include "http/headers.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace basehttp {
 namespace {
 
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+struct LowerTable {
+  unsigned char table[256];
+  constexpr LowerTable() : table() {
+    for (int c = 0; c < 256; ++c) {
+      table[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+  }
+};
+constexpr LowerTable kLower;
+
+// Lower-cases the ASCII capitals among eight bytes at once.
+inline uint64_t lower_eight(uint64_t bytes) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  uint64_t seven_bits = bytes & (0x7f * kOnes);
+  uint64_t at_least_a = seven_bits + (0x80 - 'A') * kOnes;    // top bit set when >= 'A'
+  uint64_t beyond_z = seven_bits + (0x80 - 'Z' - 1) * kOnes;  // top bit set when > 'Z'
+  uint64_t capitals = (at_least_a & ~beyond_z & ~bytes) & (0x80 * kOnes);
+  return bytes | (capitals >> 2);
 }
 
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && lower(a[i]) != lower(b[i])) return false;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y && lower_eight(x) != lower_eight(y)) return false;
   }
-  return true;
+  unsigned difference = 0;
+  for (; i < a.size(); ++i) {
+    difference |= kLower.table[static_cast<unsigned char>(a[i])] ^
+                  kLower.table[static_cast<unsigned char>(b[i])];
+  }
+  return difference == 0;
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {

@@ -3,8 +3,8 @@
 namespace basehttp {
 
 void Request::clear() {
-  method = target = version = request_line = body = Span{};
-  version_major = version_minor = 0;
+  // The spans and version are all set again by the parser before use.
+  body = Span{};
   fields.clear();
   trailers.clear();
   chunked = has_content_length = keep_alive = expect_continue = false;

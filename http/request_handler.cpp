@@ -1,8 +1,11 @@
 #include "http/request_handler.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
+#include "http/byte_scan.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
 
@@ -10,6 +13,13 @@ namespace basehttp {
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
+
+// Control characters but HTAB become spaces: a value never ends a line.
+void blank_control_bytes(char* text, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    if (static_cast<unsigned char>(text[i]) < 0x20 && text[i] != '\t') text[i] = ' ';
+  }
+}
 
 bool is_1xx(int code) {
   return code >= 100 && code < 200;
@@ -129,6 +139,8 @@ const ServerOptions& RequestHandler::options() const {
 }
 
 void RequestHandler::begin(const Request* request, bool parsed) {
+  output_ = &session_->connection().output();
+  logging_ = session_->server().logging_;
   request_ = request;
   parsed_ = parsed;
   stage_ = Stage::kNone;
@@ -136,39 +148,64 @@ void RequestHandler::begin(const Request* request, bool parsed) {
   chunked_ = framing_set_ = has_content_length_ = connection_header_sent_ = deferred_ = false;
   body_allowed_ = true;
   content_length_ = body_bytes_ = 0;
-  head_ = parsed && command() == "HEAD";
+  head_ = parsed && request->method.length == 4 &&
+          byte_scan::same(base() + request->method.offset, "HEAD", 4);
   // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
   // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
-  close_connection_ = !parsed || !request->keep_alive || options().protocol_version != "HTTP/1.1";
+  close_connection_ = !parsed || !request->keep_alive || !session_->server().keep_alive_protocol_;
 }
 
 // ---- response ----
 
-void RequestHandler::queue(std::string_view bytes) {
-  session_->connection().output().append(bytes);
+void RequestHandler::queue_sanitized(std::string_view text) {
+  if (!byte_scan::has_control_bytes(text.data(), text.size())) {
+    queue(text);
+    return;
+  }
+  std::string replaced(text);
+  blank_control_bytes(replaced.data(), replaced.size());
+  queue(replaced);
 }
 
-void RequestHandler::queue_sanitized(std::string_view text) {
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' || text[i] == '\n') {
-      queue(text.substr(start, i - start));
-      queue(" ");
-      start = i + 1;
-    }
-  }
-  queue(text.substr(start));
+void RequestHandler::queue_field(std::string_view name, std::string_view value) {
+  OutputQueue& out = output();
+  size_t size = name.size() + value.size() + 4;
+  char* start = out.copy_block().reserve(size);
+  char* cursor = start;
+  byte_scan::copy(cursor, name.data(), name.size());
+  cursor += name.size();
+  *cursor++ = ':';
+  *cursor++ = ' ';
+  byte_scan::copy(cursor, value.data(), value.size());
+  cursor += value.size();
+  if (byte_scan::has_control_bytes(start, size - 4)) blank_control_bytes(start, size - 4);
+  *cursor++ = '\r';
+  *cursor = '\n';
+  out.commit_copied(size);
 }
 
 void RequestHandler::send_response(int code, std::string_view message) {
   log_request(code);
-  send_response_only(code, message);
   HTTPServer& server = session_->server();
-  queue(server.server_header_);
-  queue(server.date_cache_.header_line(server.loop().wall_seconds()));
+  std::time_t now = server.loop().wall_seconds();
+  if (code == 200 && message.empty()) {  // the common head, in one copy
+    queue(server.response_head_.ok_head(now));
+    status_ = code;
+    stage_ = Stage::kHeaders;
+    return;
+  }
+  send_response_only(code, message);
+  queue(server.response_head_.server_and_date(now));
 }
 
 void RequestHandler::send_response_only(int code, std::string_view message) {
+  status_ = code;
+  stage_ = Stage::kHeaders;
+  std::string_view cached = session_->server().response_head_.status_line(code);
+  if (message.empty() && !cached.empty()) {
+    queue(cached);
+    return;
+  }
   if (message.empty()) message = options().responses.reason(code);
   char digits[8];
   auto [end, error] = std::to_chars(digits, digits + sizeof(digits), code);
@@ -179,8 +216,6 @@ void RequestHandler::send_response_only(int code, std::string_view message) {
   queue(" ");
   queue_sanitized(message);
   queue(kCrlf);
-  status_ = code;
-  stage_ = Stage::kHeaders;
 }
 
 void RequestHandler::send_header(std::string_view keyword, std::string_view value) {
@@ -194,14 +229,15 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
     case 10:
       if (iequals(keyword, "connection")) {
         connection_header_sent_ = true;
-        if (iequals(value, "close"))
+        if (iequals(value, "close")) {
           close_connection_ = true;
-        else if (iequals(value, "keep-alive"))
+        } else if (iequals(value, "keep-alive")) {
           close_connection_ = false;
+        }
       }
       break;
     case 14:
-      if (iequals(keyword, "content-length")) {
+      if (keyword == "Content-Length" || iequals(keyword, "content-length")) {
         uint64_t length = 0;
         auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
         if (error == std::errc() && end == value.data() + value.size()) {
@@ -217,10 +253,7 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
     default:
       break;
   }
-  queue_sanitized(keyword);
-  queue(": ");
-  queue_sanitized(value);
-  queue(kCrlf);
+  queue_field(keyword, value);
 }
 
 void RequestHandler::end_headers() {
@@ -234,7 +267,7 @@ void RequestHandler::end_headers() {
   if (session_->shutting_down()) close_connection_ = true;
   if (body_allowed_ && !framing_set_) {
     bool client_takes_chunked =
-        parsed_ && request_->at_least_1_1() && options().protocol_version == "HTTP/1.1";
+        parsed_ && request_->at_least_1_1() && session_->server().keep_alive_protocol_;
     if (client_takes_chunked) {
       queue("Transfer-Encoding: chunked\r\n");
       chunked_ = true;
@@ -250,6 +283,64 @@ void RequestHandler::end_headers() {
     }
   }
   queue(kCrlf);
+  stage_ = Stage::kBody;
+}
+
+void RequestHandler::respond(int code, std::string_view content_type, std::string_view body) {
+  if (stage_ != Stage::kNone) {
+    log_error("respond(%d) after the response started: closing", code);
+    close_connection_ = true;
+    return;
+  }
+  log_request(code);
+  if (session_->shutting_down()) close_connection_ = true;
+  body_allowed_ = allows_body(code);
+  bool send_body = body_allowed_ && !head_;
+  char digits[24];
+  char* digits_end = std::to_chars(digits, digits + sizeof(digits), body.size()).ptr;
+  std::string_view length(digits, static_cast<size_t>(digits_end - digits));
+  std::string_view connection = close_connection_          ? "Connection: close\r\n"
+                                : request_->at_least_1_1() ? std::string_view()
+                                                           : "Connection: keep-alive\r\n";
+  // The whole head, and a small body, in one piece of the output block.
+  HTTPServer& server = session_->server();
+  std::time_t now = server.loop().wall_seconds();
+  std::string_view head;
+  if (code == 200) {
+    head = server.response_head_.ok_head(now);
+  } else {
+    send_response_only(code);
+    head = server.response_head_.server_and_date(now);
+  }
+  status_ = code;
+  constexpr std::string_view kType = "Content-Type: ";
+  constexpr std::string_view kLength = "\r\nContent-Length: ";
+  size_t inline_body = send_body && body.size() <= OutputQueue::kMoveThreshold ? body.size() : 0;
+  size_t size = head.size() + kType.size() + content_type.size() + kLength.size() + length.size() +
+                2 + connection.size() + 2 + inline_body;
+  char* start = output().copy_block().reserve(size);
+  char* cursor = start;
+  auto put = [&cursor](std::string_view piece) {
+    byte_scan::copy(cursor, piece.data(), piece.size());
+    cursor += piece.size();
+  };
+  put(head);
+  put(kType);
+  char* type_start = cursor;
+  put(content_type);
+  if (byte_scan::has_control_bytes(type_start, content_type.size())) {
+    blank_control_bytes(type_start, content_type.size());
+  }
+  put(kLength);
+  put(length);
+  put(kCrlf);
+  put(connection);
+  put(kCrlf);
+  put(body.substr(0, inline_body));
+  output().commit_copied(size);
+  if (send_body && inline_body == 0) output().append(body);
+  has_content_length_ = framing_set_ = connection_header_sent_ = true;
+  content_length_ = body_bytes_ = body.size();
   stage_ = Stage::kBody;
 }
 
@@ -370,7 +461,7 @@ DeferredResponse RequestHandler::defer() {
 // ---- logging ----
 
 void RequestHandler::log_request(int code, int64_t size) {
-  if (!options().log_sink) return;
+  if (!logging_) return;
   char code_text[16] = "-";
   char size_text[24] = "-";
   if (code > 0) std::snprintf(code_text, sizeof(code_text), "%d", code);

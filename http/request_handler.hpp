@@ -25,6 +25,7 @@
 #include "http/request.hpp"
 #include "http/server_options.hpp"
 #include "reactor/file_descriptor.hpp"
+#include "reactor/output_queue.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
@@ -75,8 +76,8 @@ class RequestHandler {
   void send_response(int code, std::string_view message = {});
   /// Queues only the status line (for 1xx interim responses, as in Python).
   void send_response_only(int code, std::string_view message = {});
-  /// Queues one header field. CR and LF in either part are replaced by
-  /// spaces, so a value can never start a new field.
+  /// Queues one header field. Control characters (CR, LF, NUL...; not
+  /// HTAB) in either part become spaces, so a value never starts a new field.
   void send_header(std::string_view keyword, std::string_view value);
   /// Ends the header section (adding the framing and Connection fields the
   /// response needs).
@@ -96,6 +97,12 @@ class RequestHandler {
   /// options().error_message_format. Empty `message`/`explain` take the
   /// status table's text. Logs it with log_error().
   void send_error(int code, std::string_view message = {}, std::string_view explain = {});
+
+  /// A whole response in one call: status line, Server, Date, Content-Type,
+  /// Content-Length and `body`. The same bytes as send_response,
+  /// send_header twice, end_headers and write, built in one piece; the
+  /// cheapest way to answer. Only before anything else was sent.
+  void respond(int code, std::string_view content_type, std::string_view body);
 
   /// Finishes the response later: the handler returns, and the response is
   /// completed through the returned handle on the loop thread. Meanwhile
@@ -143,7 +150,11 @@ class RequestHandler {
   void clear_deferred() { deferred_ = false; }
 
   const char* base() const;
-  void queue(std::string_view bytes);
+  OutputQueue& output() const { return *output_; }
+  void queue(std::string_view bytes) { output().append(bytes); }
+  /// Queues "<name>: <value>\r\n" in one piece, control bytes made spaces.
+  void queue_field(std::string_view name, std::string_view value);
+  /// Queues `text` with control bytes made spaces.
   void queue_sanitized(std::string_view text);
   /// How many of `size` body bytes may be queued (0: drop them all), after
   /// ending the header section if needed; counts them as written.
@@ -151,6 +162,8 @@ class RequestHandler {
   void vlog(const char* format, va_list args);
 
   Session* session_;
+  OutputQueue* output_ = nullptr;  // the connection's, cached for the request
+  bool logging_ = false;           // options().log_sink is set
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
   Stage stage_ = Stage::kNone;

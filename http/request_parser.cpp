@@ -1,6 +1,10 @@
 #include "http/request_parser.hpp"
 
+#include "http/byte_scan.hpp"
+
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace basehttp {
 namespace {
@@ -66,7 +70,6 @@ const llhttp_settings_t RequestParser::kSettings = [] {
   llhttp_settings_t settings;
   llhttp_settings_init(&settings);
   settings.on_header_field = &RequestParser::on_header_field;
-  settings.on_header_field_complete = &RequestParser::on_header_field_complete;
   settings.on_header_value = &RequestParser::on_header_value;
   settings.on_header_value_complete = &RequestParser::on_header_value_complete;
   settings.on_headers_complete = &RequestParser::on_headers_complete;
@@ -74,6 +77,32 @@ const llhttp_settings_t RequestParser::kSettings = [] {
   settings.on_message_complete = &RequestParser::on_message_complete;
   return settings;
 }();
+
+namespace {
+
+// llhttp's state just after it parsed each stand-in request line. Copying
+// one in (a plain C struct, with no pointer into itself or into the
+// input) replaces parsing the line again for every message.
+struct StandInStates {
+  llhttp_t http10;
+  llhttp_t http11;
+};
+
+}  // namespace
+
+static const StandInStates& stand_in_states(const llhttp_settings_t* settings) {
+  static const StandInStates states = [settings] {
+    StandInStates built;
+    for (auto [state, line] : {std::pair{&built.http10, kLine10}, {&built.http11, kLine11}}) {
+      llhttp_init(state, HTTP_REQUEST, settings);
+      // No request-line callback is registered, so none runs with data unset.
+      llhttp_errno_t error = llhttp_execute(state, line.data(), line.size());
+      if (error != HPE_OK) std::abort();
+    }
+    return built;
+  }();
+  return states;
+}
 
 RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
   // Spans are 32-bit offsets: a buffered message must stay below 4 GiB.
@@ -94,7 +123,6 @@ void RequestParser::next_message() {
   expect_field_ = -1;
   error_status_ = 0;
   error_message_.clear();
-  llhttp_reset(&parser_);
 }
 
 RequestParser::Event RequestParser::fail(int status, std::string message) {
@@ -166,11 +194,11 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
     return fail(400, "Bad request syntax (" + quoted(line) + ")");
   }
   size_t target_start = method_end + 1;
-  size_t target_end = target_start;
-  while (target_end < line.size() && is_target_byte(static_cast<unsigned char>(line[target_end]))) {
-    ++target_end;
-  }
-  if (target_end == target_start || target_end == line.size() || line[target_end] != ' ') {
+  const char* space = static_cast<const char*>(
+      std::memchr(line.data() + target_start, ' ', line.size() - target_start));
+  size_t target_end = space ? static_cast<size_t>(space - line.data()) : line.size();
+  if (target_end == target_start || target_end == line.size() ||
+      byte_scan::has_non_target_bytes(line.data() + target_start, target_end - target_start)) {
     return fail(400, "Bad request syntax (" + quoted(line) + ")");
   }
   std::string_view version = line.substr(target_end + 1);
@@ -194,8 +222,9 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
   request.version_minor = minor;
 
   // HTTP/1.2 and later minor versions are answered as HTTP/1.1 (RFC 9110 §2.5).
-  std::string_view stand_in = minor == 0 ? kLine10 : kLine11;
-  llhttp_execute(&parser_, stand_in.data(), stand_in.size());
+  const StandInStates& states = stand_in_states(&kSettings);
+  parser_ = minor == 0 ? states.http10 : states.http11;
+  parser_.data = this;
   parsed_ = headers_start_ = line_length + 1;
   phase_ = Phase::kHeaders;
   return Event::kNeedMore;
@@ -219,14 +248,14 @@ RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) 
     llhttp_resume(&parser_);
     Pause reason = pause_;
     pause_ = Pause::kNone;
-    if (reason == Pause::kHeaders) {
+    if (phase_ == Phase::kHeaders) {  // a message without a body ends with its headers
       request.header_end = parsed_;
       request.body = Span{static_cast<uint32_t>(parsed_), 0};
       if (parsed_ - headers_start_ - 2 > limits_.max_header_bytes) {
         return fail(431, "Request header fields too large");
       }
       phase_ = Phase::kBody;
-      return Event::kHeadersComplete;
+      if (reason == Pause::kHeaders) return Event::kHeadersComplete;
     }
     phase_ = Phase::kComplete;
     request.message_size = parsed_;
@@ -260,29 +289,21 @@ int RequestParser::on_header_field(llhttp_t* parser, const char* at, size_t leng
   return 0;
 }
 
-int RequestParser::on_header_field_complete(llhttp_t* parser) {
-  RequestParser& me = self(parser);
-  me.name_open_ = false;
-  // llhttp lets spaces inside a name through, and empty names: a field name
-  // is a token (RFC 9110 §5.1), and anything else is a smuggling vector.
-  const FieldSpan& field = me.current_fields().back();
-  const char* name = me.base_ + field.name_offset;
-  bool token = field.name_length > 0;
-  for (uint32_t i = 0; token && i < field.name_length; ++i) {
-    token = kTchar.table[static_cast<unsigned char>(name[i])];
-  }
-  if (!token) return me.fail_in_callback(400, "Bad request (invalid header field name)");
-  return 0;
-}
-
 int RequestParser::on_header_value(llhttp_t* parser, const char* at, size_t length) {
   RequestParser& me = self(parser);
   FieldSpan& field = me.current_fields().back();
+  me.name_open_ = false;
   if (!me.value_open_) {
     field.value_offset = me.offset_of(at);
     field.value_length = static_cast<uint32_t>(length);
     me.value_open_ = true;
   } else {
+    // A value continues in a later call only when its bytes arrived in two
+    // reads, and then the pieces touch. A gap means llhttp skipped a CRLF
+    // and whitespace: obsolete line folding, refused (RFC 9112 §5.2).
+    if (me.offset_of(at) != field.value_offset + field.value_length) {
+      return me.fail_in_callback(400, "Bad request (obsolete line folding)");
+    }
     field.value_length += static_cast<uint32_t>(length);
   }
   return 0;
@@ -290,24 +311,34 @@ int RequestParser::on_header_value(llhttp_t* parser, const char* at, size_t leng
 
 int RequestParser::on_header_value_complete(llhttp_t* parser) {
   RequestParser& me = self(parser);
-  me.value_open_ = false;
+  me.name_open_ = me.value_open_ = false;
   std::vector<FieldSpan>& fields = me.current_fields();
   FieldSpan& field = fields.back();
+  // A field name is a token (RFC 9110 §5.1). llhttp refuses every other
+  // byte but the space, and lets an empty name through: those two are ours.
+  const char* name_bytes = me.base_ + field.name_offset;
+  bool has_space = false;
+  for (uint32_t i = 0; i < field.name_length; ++i)
+    has_space |= name_bytes[i] == ' ';
+  if (field.name_length == 0 || has_space) {
+    return me.fail_in_callback(400, "Bad request (invalid header field name)");
+  }
   while (field.value_length > 0 && is_ows(me.base_[field.value_offset + field.value_length - 1])) {
     --field.value_length;
-  }
-  // llhttp lets a folded line (obs-fold) continue the value; RFC 9112 §5.2
-  // allows refusing it, which keeps CR and LF out of every value.
-  if (std::memchr(me.base_ + field.value_offset, '\n', field.value_length) != nullptr) {
-    return me.fail_in_callback(400, "Bad request (obsolete line folding)");
   }
   if (me.phase_ != Phase::kHeaders) return 0;
   std::string_view name(me.base_ + field.name_offset, field.name_length);
   // Only the fields that change how the message is read are noted here.
   switch (name.size()) {
-    case 4:
-      if (iequals(name, "host")) ++me.host_fields_;
+    case 4: {
+      // Every byte of "host" is a letter: OR-ing in 0x20 folds only case.
+      uint32_t word;
+      std::memcpy(&word, name.data(), 4);
+      uint32_t host;
+      std::memcpy(&host, "host", 4);
+      if ((word | 0x20202020u) == host) ++me.host_fields_;
       break;
+    }
     case 6:
       if (iequals(name, "expect")) me.expect_field_ = static_cast<int>(fields.size() - 1);
       break;
@@ -395,6 +426,10 @@ int RequestParser::check_headers(llhttp_t* parser) {
 int RequestParser::on_headers_complete(llhttp_t* parser) {
   RequestParser& me = self(parser);
   if (me.check_headers(parser) != 0) return -1;
+  const Request& request = *me.request_;
+  // Without a body the message ends here: its end will mark the header end,
+  // and one pause fewer is one llhttp round trip fewer per request.
+  if (!request.chunked && request.content_length == 0 && me.expect_field_ < 0) return 0;
   me.pause_ = Pause::kHeaders;
   return HPE_PAUSED;
 }

@@ -5,9 +5,10 @@
 //
 // The request line is parsed here, so that any RFC 9110 method token can be
 // dispatched and the 414/505 limits are exact; llhttp, which only knows a
-// fixed set of methods, is then given an equivalent request line of its own
-// and parses the header fields and the body (Content-Length or chunked,
-// with extensions and trailers) strictly.
+// fixed set of methods, is then put in the state it reaches after a
+// stand-in request line of the same version (saved once, copied in per
+// message) and parses the header fields and the body (Content-Length or
+// chunked, with extensions and trailers) strictly.
 #pragma once
 
 #include <llhttp.h>
@@ -78,7 +79,6 @@ class RequestParser {
     return *static_cast<RequestParser*>(parser->data);
   }
   static int on_header_field(llhttp_t* parser, const char* at, size_t length);
-  static int on_header_field_complete(llhttp_t* parser);
   static int on_header_value(llhttp_t* parser, const char* at, size_t length);
   static int on_header_value_complete(llhttp_t* parser);
   static int on_headers_complete(llhttp_t* parser);
@@ -103,7 +103,7 @@ class RequestParser {
   size_t headers_start_ = 0;  // offset of the first header field line
   char* base_ = nullptr;      // the message's first byte during parse()
   Request* request_ = nullptr;
-  bool name_open_ = false;  // a field name arrived in pieces and is not complete yet
+  bool name_open_ = false;  // a field name may continue in the next call
   bool value_open_ = false;
   size_t field_count_ = 0;
   int host_fields_ = 0;

@@ -23,20 +23,20 @@ HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions
     : owned_loop_(std::make_unique<EventLoop>()),
       loop_(*owned_loop_),
       table_(table),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      response_head_(options_) {
   start_listening(address);
 }
 
 HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& table,
                        ServerOptions options)
-    : loop_(loop), table_(table), options_(std::move(options)) {
+    : loop_(loop), table_(table), options_(std::move(options)), response_head_(options_) {
   start_listening(address);
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {
-  server_header_ = "Server: " + options_.server_version;
-  if (!options_.sys_version.empty()) server_header_ += " " + options_.sys_version;
-  server_header_ += "\r\n";
+  keep_alive_protocol_ = options_.protocol_version == "HTTP/1.1";
+  logging_ = static_cast<bool>(options_.log_sink);
   AcceptorOptions acceptor_options;
   acceptor_options.backlog = options_.backlog;
   acceptor_options.reuse_port = options_.reuse_port;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "http/date_cache.hpp"
 #include "http/handler_table.hpp"
+#include "http/response_head.hpp"
 #include "http/server_options.hpp"
 #include "reactor/acceptor.hpp"
 #include "reactor/event_loop.hpp"
@@ -86,8 +86,9 @@ class HTTPServer {
   EventLoop& loop_;
   HandlerTable& table_;
   ServerOptions options_;
-  std::string server_header_;  // "Server: ...\r\n", formatted once
-  DateCache date_cache_;
+  bool keep_alive_protocol_ = true;  // options_.protocol_version is HTTP/1.1
+  bool logging_ = true;              // options_.log_sink is set
+  ResponseHead response_head_;
   std::unique_ptr<Acceptor> acceptor_;
   SocketAddress address_;
 

@@ -11,12 +11,6 @@ void Buffer::retrieve(size_t n) {
   if (read_index_ == write_index_) read_index_ = write_index_ = 0;
 }
 
-void Buffer::append(const char* data, size_t n) {
-  ensure_writable(n);
-  std::memcpy(storage_.get() + write_index_, data, n);
-  write_index_ += n;
-}
-
 void Buffer::ensure_writable(size_t n) {
   if (writable_bytes() >= n) return;
   size_t readable = readable_bytes();

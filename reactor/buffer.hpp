@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -32,10 +33,14 @@ class Buffer {
   void retrieve(size_t n);
   void retrieve_all() { read_index_ = write_index_ = 0; }
 
-  void append(const char* data, size_t n);
+  void append(const char* data, size_t n) {
+    if (writable_bytes() < n) ensure_writable(n);
+    if (n > 0) std::memcpy(storage_.get() + write_index_, data, n);
+    write_index_ += n;
+  }
   void append(std::string_view text) { append(text.data(), text.size()); }
   void append(char c) {
-    ensure_writable(1);
+    if (writable_bytes() < 1) ensure_writable(1);
     storage_[write_index_++] = c;
   }
 
@@ -43,6 +48,11 @@ class Buffer {
   /// readable bytes to the front first when that is enough.
   void ensure_writable(size_t n);
   char* begin_write() { return storage_.get() + write_index_; }
+  /// ensure_writable(n), then begin_write(): where to write up to n bytes.
+  char* reserve(size_t n) {
+    if (writable_bytes() < n) ensure_writable(n);
+    return begin_write();
+  }
   /// Marks `n` bytes written at begin_write() as readable.
   void has_written(size_t n) { write_index_ += n; }
   /// Drops the last `n` readable bytes.

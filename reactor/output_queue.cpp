@@ -10,25 +10,14 @@ namespace {
 constexpr int kMaxIovecs = 64;
 }
 
-void OutputQueue::push_copied(size_t n) {
-  queued_bytes_ += n;
+void OutputQueue::seal() {
+  if (unsealed_ == 0) return;
   if (head_ < segments_.size() && segments_.back().kind == Kind::kCopied) {
-    segments_.back().remaining += n;
-    return;
+    segments_.back().remaining += unsealed_;
+  } else {
+    segments_.push_back(Segment{Kind::kCopied, unsealed_, 0, {}, {}});
   }
-  segments_.push_back(Segment{Kind::kCopied, n, 0, {}, {}});
-}
-
-void OutputQueue::append(std::string_view bytes) {
-  if (bytes.empty()) return;
-  copied_.append(bytes);
-  push_copied(bytes.size());
-}
-
-void OutputQueue::commit_copied(size_t n) {
-  if (n == 0) return;
-  copied_.has_written(n);
-  push_copied(n);
+  unsealed_ = 0;
 }
 
 void OutputQueue::append(std::string&& bytes) {
@@ -36,6 +25,7 @@ void OutputQueue::append(std::string&& bytes) {
     append(std::string_view(bytes));
     return;
   }
+  seal();
   queued_bytes_ += bytes.size();
   size_t n = bytes.size();
   segments_.push_back(Segment{Kind::kOwned, n, 0, std::move(bytes), {}});
@@ -44,6 +34,7 @@ void OutputQueue::append(std::string&& bytes) {
 void OutputQueue::append_file(std::shared_ptr<const FileDescriptor> file, uint64_t offset,
                               uint64_t length) {
   if (length == 0) return;
+  seal();
   queued_bytes_ += length;
   segments_.push_back(Segment{Kind::kFile, length, offset, {}, std::move(file)});
 }
@@ -136,6 +127,7 @@ bool OutputQueue::flush_file(int fd, int* error, bool* would_block) {
 }
 
 OutputQueue::FlushResult OutputQueue::flush_to(int fd, int* error) {
+  seal();
   while (!empty()) {
     bool would_block = false;
     bool ok = segments_[head_].kind == Kind::kFile ? flush_file(fd, error, &would_block)
@@ -149,6 +141,7 @@ OutputQueue::FlushResult OutputQueue::flush_to(int fd, int* error) {
 void OutputQueue::clear() {
   segments_.clear();
   head_ = 0;
+  unsealed_ = 0;
   copied_.retrieve_all();
   queued_bytes_ = 0;
 }

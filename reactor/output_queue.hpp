@@ -29,8 +29,13 @@ class OutputQueue {
     kFailed,      ///< a write failed (peer reset, file shrank...): close
   };
 
-  /// Copies `bytes` to the end of the queue.
-  void append(std::string_view bytes);
+  /// Copies `bytes` to the end of the queue. Cheap: a copy into the
+  /// contiguous block; segment bookkeeping waits until it is needed.
+  void append(std::string_view bytes) {
+    copied_.append(bytes);
+    unsealed_ += bytes.size();
+    queued_bytes_ += bytes.size();
+  }
   void append(const char* text) { append(std::string_view(text)); }
   /// Queues `bytes`, moving it in when it is large instead of copying.
   void append(std::string&& bytes);
@@ -41,7 +46,11 @@ class OutputQueue {
   /// The contiguous block small appends go to; for writers that format in
   /// place. Call commit_copied(n) after writing n bytes at begin_write().
   Buffer& copy_block() { return copied_; }
-  void commit_copied(size_t n);
+  void commit_copied(size_t n) {
+    copied_.has_written(n);
+    unsealed_ += n;
+    queued_bytes_ += n;
+  }
 
   /// Writes as much as the socket `fd` takes: writev for memory, sendfile
   /// for files, until drained or EAGAIN. `error` receives errno on kFailed.
@@ -65,15 +74,18 @@ class OutputQueue {
     std::shared_ptr<const FileDescriptor> file;
   };
 
-  void push_copied(size_t n);
+  /// Turns the bytes appended since the last call into (the end of) a
+  /// kCopied segment, so that what follows is queued after them.
+  void seal();
   /// Marks `n` bytes from the head of the queue as sent.
   void consume(size_t n);
   bool flush_memory(int fd, int* error, bool* would_block);
   bool flush_file(int fd, int* error, bool* would_block);
 
   std::vector<Segment> segments_;
-  size_t head_ = 0;  // first segment not fully sent
-  Buffer copied_;    // the bytes of every kCopied segment, in queue order
+  size_t head_ = 0;      // first segment not fully sent
+  Buffer copied_;        // the bytes of every kCopied segment, in queue order
+  size_t unsealed_ = 0;  // bytes at the end of copied_ not yet in a segment
   size_t queued_bytes_ = 0;
 };
 

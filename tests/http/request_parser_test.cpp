@@ -334,6 +334,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"space_before_colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
         BadCase{"space_in_name", "GET / HTTP/1.1\r\nHost: h\r\nBad Name: v\r\n\r\n", 400},
         BadCase{"empty_name", "GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", 400},
+        BadCase{"host_lookalike_twice", "GET / HTTP/1.1\r\nHOST: a\r\nhoSt: b\r\n\r\n", 400},
         BadCase{"control_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400},
         BadCase{"bare_cr_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400},
         BadCase{"obs_fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n\r\n", 400},
