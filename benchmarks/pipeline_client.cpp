@@ -3,7 +3,8 @@
 // instruction and syscall counts of compare.py --cost (wrk runs for a time,
 // not a count). Usage:
 //   pipeline_client PORT [--host H] [--path P] [--requests N] [--depth D]
-//                   [--connections C]
+//                   [--connections C] [--header-fields F]
+// (F: header fields per request, Host included; default 1)
 // Prints "<responses> responses, <seconds> s"; exits 1 on an error or a
 // response that is not 200.
 #include <arpa/inet.h>
@@ -29,6 +30,7 @@ struct Options {
   long requests = 100000;
   int depth = 16;
   int connections = 1;
+  int header_fields = 1;
 };
 
 struct Client {
@@ -114,6 +116,8 @@ int main(int argc, char** argv) {
       options.depth = std::stoi(next());
     else if (arg == "--connections")
       options.connections = std::stoi(next());
+    else if (arg == "--header-fields")
+      options.header_fields = std::stoi(next());
     else
       options.port = std::stoi(arg);
   }
@@ -123,7 +127,11 @@ int main(int argc, char** argv) {
                  "[--depth D] [--connections C]\n");
     return 2;
   }
-  std::string request = "GET " + options.path + " HTTP/1.1\r\nHost: " + options.host + "\r\n\r\n";
+  std::string request = "GET " + options.path + " HTTP/1.1\r\nHost: " + options.host + "\r\n";
+  for (int i = 1; i < options.header_fields; ++i) {
+    request += "X-Field-" + std::to_string(i) + ": value-" + std::to_string(i) + "\r\n";
+  }
+  request += "\r\n";
   std::string batch;
   for (int i = 0; i < options.depth; ++i)
     batch += request;

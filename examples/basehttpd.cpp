@@ -13,7 +13,7 @@
 namespace {
 
 constexpr const char* kHelp =
-    "usage: basehttpd [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]\n"
+    "usage: basehttpd [-h] [--cgi] [-q] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]\n"
     "\n"
     "Serve the files of a folder over HTTP (a drop-in for python3 -m http.server).\n"
     "\n"
@@ -27,6 +27,7 @@ constexpr const char* kHelp =
     "                        IPv4 through '::' where the system has IPv6)\n"
     "  -d, --directory DIRECTORY\n"
     "                        folder to serve (default: the current folder)\n"
+    "  -q, --quiet           log nothing (no request lines on stderr)\n"
     "  -p, --protocol VERSION\n"
     "                        HTTP version of responses: HTTP/1.1 keeps connections\n"
     "                        alive (default), HTTP/1.0 closes after each response\n"
@@ -40,6 +41,7 @@ struct Arguments {
   std::string directory = ".";
   std::string protocol = "HTTP/1.1";
   bool cgi = false;
+  bool quiet = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -70,6 +72,8 @@ Arguments parse_arguments(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--cgi") {
       arguments.cgi = true;
+    } else if (arg == "-q" || arg == "--quiet") {
+      arguments.quiet = true;
     } else if (is("-b", "--bind")) {
       arguments.bind = value("-b/--bind");
     } else if (is("-d", "--directory")) {
@@ -119,6 +123,7 @@ int main(int argc, char** argv) {
   basehttp::ServerOptions options;
   options.protocol_version = arguments.protocol;
   options.handle_signals = true;
+  if (arguments.quiet) options.log_sink = nullptr;
 
   // Like Python: both IPv6 and IPv4 through "::" unless an address is given.
   std::string host = arguments.bind.value_or("::");

@@ -110,10 +110,18 @@ void StaticFiles::handle(RequestHandler& handler) const {
                          mapped->segments.begin() + static_cast<ptrdiff_t>(mount_segments_.size()));
   std::string relative = mapped->relative();
 
-  FileDescriptor file = open_beneath(relative);
+  // One stat tells a folder from a file and, for a kept file, whether it
+  // is still the same. It may follow a symlink out of the root: what it
+  // finds is only trusted once open_beneath() has opened it.
   struct stat info {};
-  if (!file || ::fstat(file.get(), &info) != 0) return not_found(handler);
+  const char* stat_path = relative.empty() ? "." : relative.c_str();
+  if (::fstatat(root_.get(), stat_path, &info, 0) != 0) return not_found(handler);
   if (S_ISDIR(info.st_mode)) {
+    FileDescriptor directory = open_beneath(relative);
+    struct stat opened {};
+    if (!directory || ::fstat(directory.get(), &opened) != 0 || !S_ISDIR(opened.st_mode)) {
+      return not_found(handler);
+    }
     std::string_view raw_path = target_path(handler.path());
     if (!mapped->trailing_slash) {
       // Python's answer: the same URL with a slash, query kept.
@@ -127,21 +135,56 @@ void StaticFiles::handle(RequestHandler& handler) const {
       handler.end_headers();
       return;
     }
-    return serve_directory(handler, std::move(file), relative, percent_decode(raw_path));
+    return serve_directory(handler, std::move(directory), relative, percent_decode(raw_path));
   }
   if (!S_ISREG(info.st_mode) || mapped->trailing_slash) return not_found(handler);
-  serve_file(handler, std::move(file), info,
-             mapped->segments.empty() ? std::string_view() : mapped->segments.back());
+  std::shared_ptr<const OpenFile> file = open_file(relative, &info);
+  if (!file) return not_found(handler);
+  serve_file(handler, *file);
+}
+
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+}  // namespace
+
+std::shared_ptr<const StaticFiles::OpenFile> StaticFiles::open_file(
+    const std::string& relative, const struct stat* current) const {
+  if (current != nullptr && options_.open_file_cache > 0) {
+    auto kept = open_files_.find(relative);
+    if (kept != open_files_.end() && same_file(kept->second->info, *current)) return kept->second;
+  }
+  FileDescriptor descriptor = open_beneath(relative);
+  auto file = std::make_shared<OpenFile>();
+  if (!descriptor || ::fstat(descriptor.get(), &file->info) != 0 || !S_ISREG(file->info.st_mode)) {
+    return nullptr;
+  }
+  file->descriptor = std::make_shared<const FileDescriptor>(std::move(descriptor));
+  uint64_t size = static_cast<uint64_t>(file->info.st_size);
+  file->etag = make_etag(size, file->info.st_mtim.tv_sec, file->info.st_mtim.tv_nsec);
+  file->last_modified = format_imf_fixdate(file->info.st_mtim.tv_sec);
+  size_t slash = relative.rfind('/');
+  file->content_type =
+      mime_types_->lookup(slash == std::string::npos ? relative : relative.substr(slash + 1));
+  if (options_.open_file_cache > 0) {
+    if (open_files_.size() >= options_.open_file_cache) open_files_.clear();
+    open_files_[relative] = file;
+  }
+  return file;
 }
 
 void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor directory,
                                   const std::string& relative, std::string_view url_path) const {
   for (const std::string& index : options_.index_names) {
-    FileDescriptor file = open_beneath(relative.empty() ? index : relative + "/" + index);
+    std::string path = relative.empty() ? index : relative + "/" + index;
     struct stat info {};
-    if (file && ::fstat(file.get(), &info) == 0 && S_ISREG(info.st_mode)) {
-      return serve_file(handler, std::move(file), info, index);
-    }
+    if (::fstatat(root_.get(), path.c_str(), &info, 0) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (auto file = open_file(path, &info)) return serve_file(handler, *file);
   }
   if (!options_.list_directories) return not_found(handler);
   auto page = render_directory_listing(directory.get(), url_path);
@@ -153,19 +196,16 @@ void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor direct
   handler.write(std::move(*page));
 }
 
-void StaticFiles::serve_file(RequestHandler& handler, FileDescriptor file, const struct stat& info,
-                             std::string_view name) const {
-  uint64_t size = static_cast<uint64_t>(info.st_size);
-  Validators validators{make_etag(size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec),
-                        info.st_mtim.tv_sec};
-  std::string last_modified = format_imf_fixdate(validators.modified);
+void StaticFiles::serve_file(RequestHandler& handler, const OpenFile& file) const {
+  uint64_t size = static_cast<uint64_t>(file.info.st_size);
+  Validators validators{file.etag, file.info.st_mtim.tv_sec};
   Headers headers = handler.headers();
 
   switch (evaluate_preconditions(headers, validators)) {
     case PreconditionResult::kNotModified:
       handler.send_response(304);
-      handler.send_header("ETag", validators.etag);
-      handler.send_header("Last-Modified", last_modified);
+      handler.send_header("ETag", file.etag);
+      handler.send_header("Last-Modified", file.last_modified);
       handler.end_headers();
       return;
     case PreconditionResult::kPreconditionFailed:
@@ -191,17 +231,17 @@ void StaticFiles::serve_file(RequestHandler& handler, FileDescriptor file, const
   uint64_t length = partial ? range.length() : size;
 
   handler.send_response(partial ? 206 : 200);
-  handler.send_header("Content-Type", mime_types_->lookup(name));
+  handler.send_header("Content-Type", file.content_type);
   handler.send_header("Content-Length", size_text(length));
   if (partial) {
     handler.send_header("Content-Range", "bytes " + size_text(range.first) + "-" +
                                              size_text(range.last) + "/" + size_text(size));
   }
-  handler.send_header("Last-Modified", last_modified);
-  handler.send_header("ETag", validators.etag);
+  handler.send_header("Last-Modified", file.last_modified);
+  handler.send_header("ETag", file.etag);
   handler.send_header("Accept-Ranges", "bytes");
   handler.end_headers();
-  handler.write_file(std::make_shared<const FileDescriptor>(std::move(file)), offset, length);
+  handler.write_file(file.descriptor, offset, length);
 }
 
 }  // namespace basehttp

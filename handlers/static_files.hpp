@@ -10,7 +10,9 @@
 
 #include <sys/stat.h>
 
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "handlers/mime_types.hpp"
@@ -33,6 +35,10 @@ struct StaticFilesOptions {
   std::vector<std::string> index_names = {"index.html", "index.htm"};
   /// Content-Type by extension; nullptr means MimeTypes::system().
   const MimeTypes* mime_types = nullptr;
+  /// Files kept open between requests (0: open every time). A kept file is
+  /// checked with one stat per request and opened again when its path now
+  /// names another file or it changed.
+  size_t open_file_cache = 1024;
 };
 
 class StaticFiles {
@@ -49,9 +55,21 @@ class StaticFiles {
   const StaticFilesOptions& options() const { return options_; }
 
  private:
+  /// A regular file opened beneath the root, with what answering needs.
+  struct OpenFile {
+    std::shared_ptr<const FileDescriptor> descriptor;
+    struct stat info {};
+    std::string etag;
+    std::string last_modified;
+    std::string_view content_type;
+  };
+
   FileDescriptor open_beneath(const std::string& relative) const;
-  void serve_file(RequestHandler& handler, FileDescriptor file, const struct stat& info,
-                  std::string_view name) const;
+  /// The regular file at `relative`, from the cache when it still names the
+  /// same unchanged file; nullptr when there is no such file beneath the root.
+  std::shared_ptr<const OpenFile> open_file(const std::string& relative,
+                                            const struct stat* current) const;
+  void serve_file(RequestHandler& handler, const OpenFile& file) const;
   void serve_directory(RequestHandler& handler, FileDescriptor directory,
                        const std::string& relative, std::string_view url_path) const;
 
@@ -59,6 +77,8 @@ class StaticFiles {
   std::vector<std::string> mount_segments_;
   FileDescriptor root_;
   const MimeTypes* mime_types_;
+  // Loop thread only: handle() is const for its callers, the cache is not.
+  mutable std::unordered_map<std::string, std::shared_ptr<const OpenFile>> open_files_;
 };
 
 }  // namespace basehttp

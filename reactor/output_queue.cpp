@@ -1,6 +1,7 @@
 #include "reactor/output_queue.hpp"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -70,9 +71,13 @@ bool OutputQueue::flush_memory(int fd, int* error, bool* would_block) {
   iovec vectors[kMaxIovecs];
   int count = 0;
   size_t copied_offset = 0;
+  bool file_follows = false;
   for (size_t i = head_; i < segments_.size() && count < kMaxIovecs; ++i) {
     const Segment& segment = segments_[i];
-    if (segment.kind == Kind::kFile) break;
+    if (segment.kind == Kind::kFile) {
+      file_follows = true;
+      break;
+    }
     if (segment.kind == Kind::kCopied) {
       vectors[count].iov_base = const_cast<char*>(copied_.peek()) + copied_offset;
       copied_offset += segment.remaining;
@@ -84,7 +89,20 @@ bool OutputQueue::flush_memory(int fd, int* error, bool* would_block) {
   }
   ssize_t written;
   do {
-    written = ::writev(fd, vectors, count);
+    if (file_follows && !not_a_socket_) {
+      // Headers before a file body: MSG_MORE lets the kernel send them in
+      // the same packet as the first file bytes.
+      msghdr message{};
+      message.msg_iov = vectors;
+      message.msg_iovlen = static_cast<size_t>(count);
+      written = ::sendmsg(fd, &message, MSG_MORE | MSG_NOSIGNAL);
+      if (written < 0 && errno == ENOTSOCK) {
+        not_a_socket_ = true;
+        continue;
+      }
+    } else {
+      written = ::writev(fd, vectors, count);
+    }
   } while (written < 0 && errno == EINTR);
   if (written < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -83,9 +83,10 @@ class OutputQueue {
   bool flush_file(int fd, int* error, bool* would_block);
 
   std::vector<Segment> segments_;
-  size_t head_ = 0;      // first segment not fully sent
-  Buffer copied_;        // the bytes of every kCopied segment, in queue order
-  size_t unsealed_ = 0;  // bytes at the end of copied_ not yet in a segment
+  size_t head_ = 0;            // first segment not fully sent
+  Buffer copied_;              // the bytes of every kCopied segment, in queue order
+  size_t unsealed_ = 0;        // bytes at the end of copied_ not yet in a segment
+  bool not_a_socket_ = false;  // flushed into a pipe: no sendmsg flags
   size_t queued_bytes_ = 0;
 };
 

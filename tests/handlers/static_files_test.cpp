@@ -262,6 +262,38 @@ TEST_F(StaticFilesTest, MountedUnderAPrefix) {
   EXPECT_EQ(get("/static")->header("Location"), "/static/");
 }
 
+TEST_F(StaticFilesTest, AKeptOpenFileIsOpenedAgainWhenItChanges) {
+  serve();
+  EXPECT_EQ(get("/hello.txt")->body, "hello, world\n");
+  // Replaced by rename: another inode.
+  write_file(root_ / "fresh.tmp", "replaced\n");
+  fs::rename(root_ / "fresh.tmp", root_ / "hello.txt");
+  EXPECT_EQ(get("/hello.txt")->body, "replaced\n");
+  // Rewritten in place: same inode, new size and time.
+  write_file(root_ / "hello.txt", "rewritten in place\n");
+  EXPECT_EQ(get("/hello.txt")->body, "rewritten in place\n");
+  // Swapped for a symlink out of the root: refused, never the kept file.
+  fs::remove(root_ / "hello.txt");
+  fs::create_symlink("../secret.txt", root_ / "hello.txt");
+  auto swapped = get("/hello.txt");
+  ASSERT_TRUE(swapped);
+  EXPECT_EQ(swapped->status, 404);
+  EXPECT_EQ(swapped->body.find("TOP SECRET"), std::string::npos);
+  // Deleted: gone.
+  fs::remove(root_ / "hello.txt");
+  EXPECT_EQ(get("/hello.txt")->status, 404);
+}
+
+TEST_F(StaticFilesTest, WorksWithoutTheOpenFileCache) {
+  StaticFilesOptions options;
+  options.open_file_cache = 0;
+  serve(options);
+  EXPECT_EQ(get("/hello.txt")->body, "hello, world\n");
+  write_file(root_ / "hello.txt", "changed\n");
+  EXPECT_EQ(get("/hello.txt")->body, "changed\n");
+  EXPECT_EQ(get("/sub/")->body, "<p>sub index</p>");
+}
+
 TEST_F(StaticFilesTest, AFileThatShrinksMidTransferEndsTheConnection) {
   serve();
   fs::path big = root_ / "shrinking.bin";

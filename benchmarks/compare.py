@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""basehttp against the servers people would pick instead, on one core.
+
+Each server is pinned to CPU 0 and the load generator to CPU 1 (taskset),
+runs with one worker, no access log, keep-alive. Peers: nginx (Debian
+nginx-light, `return 200` for the fixed responses), h2o (Debian h2o, its
+file handler for them, its fastest way here) and, with --python, Python's
+http.server. Configurations are in benchmarks/peers/.
+
+  compare.py            wrk: req/s, p50, p99 for plaintext, plaintext with 16
+                        requests pipelined per write, json, and static files
+                        of 1 KiB and 1 MiB; three runs each, medians
+  compare.py --cost     instructions per request (valgrind --tool=callgrind)
+                        and syscalls per request (strace -c -f) over a fixed
+                        request count, start-up cancelled by differencing two
+                        runs; plus basehttp's cost against open idle
+                        connections and against header fields
+  compare.py --memory   resident memory per idle keep-alive connection with
+                        10,000 of them open
+
+Missing tools are installed with apt-get when running as root. The build
+is a release build in build-release/.
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build-release")
+PEERS = os.path.join(ROOT, "benchmarks", "peers")
+SERVER_CPU, CLIENT_CPU = "0", "1"
+PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "valgrind": "valgrind",
+            "strace": "strace", "taskset": "util-linux"}
+PLAINTEXT, JSON = b"Hello, World!", b'{"message":"Hello, World!"}'
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def ensure_tools():
+    missing = [package for tool, package in PACKAGES.items()
+               if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}")]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"compare.py: missing {' '.join(missing)}; install them (root needed)")
+    log(f"installing {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    command = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+    if subprocess.run(command, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, capture_output=True)
+        subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def build():
+    if not os.path.exists(os.path.join(BUILD, "build.ninja")):
+        subprocess.run(["meson", "setup", BUILD, "--buildtype=release", "-Dtests=disabled",
+                        "-Dexamples=enabled", "-Dbenchmarks=enabled"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", BUILD], check=True, stdout=subprocess.DEVNULL)
+
+
+def raise_file_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Peer:
+    """A server to measure: how to start it, where its endpoints are."""
+
+    def __init__(self, name, workdir, files):
+        self.name, self.workdir, self.files = name, workdir, files
+
+    def command(self, port, scenario):
+        raise NotImplementedError
+
+    def path(self, scenario):
+        return {"plaintext": "/plaintext", "json": "/json", "static1k": "/static/1k.bin",
+                "static1m": "/static/1m.bin"}[scenario]
+
+
+class Basehttp(Peer):
+    def command(self, port, scenario):
+        if scenario.startswith("static"):
+            return [os.path.join(BUILD, "examples", "basehttpd"), "-q", "-b", "127.0.0.1", "-d",
+                    self.files, str(port)]
+        return [os.path.join(BUILD, "benchmarks", "hello_server"), str(port)]
+
+    def path(self, scenario):
+        return {"static1k": "/1k.bin", "static1m": "/1m.bin"}.get(scenario) or super().path(scenario)
+
+
+class ConfiguredPeer(Peer):
+    config_name = ""
+
+    def write_config(self, port):
+        prefix = os.path.join(self.workdir, f"{self.name}-{port}")
+        os.makedirs(prefix, exist_ok=True)
+        with open(os.path.join(prefix, "plaintext.txt"), "wb") as out:
+            out.write(PLAINTEXT)
+        with open(os.path.join(prefix, "message.json"), "wb") as out:
+            out.write(JSON)
+        with open(os.path.join(PEERS, self.config_name)) as template:
+            text = template.read()
+        text = text.replace("{port}", str(port)).replace("{prefix}", prefix)
+        text = text.replace("{root}", self.files)
+        config = os.path.join(prefix, self.config_name)
+        with open(config, "w") as out:
+            out.write(text)
+        return prefix, config
+
+
+class Nginx(ConfiguredPeer):
+    config_name = "nginx.conf"
+
+    def command(self, port, scenario):
+        prefix, config = self.write_config(port)
+        return ["nginx", "-c", config, "-p", prefix]
+
+
+class H2o(ConfiguredPeer):
+    config_name = "h2o.conf"
+
+    def command(self, port, scenario):
+        prefix, config = self.write_config(port)
+        return ["h2o", "-c", config]
+
+
+class PythonServer(Peer):
+    def command(self, port, scenario):
+        return ["python3", "-m", "http.server", "-b", "127.0.0.1", "-d", self.files, str(port)]
+
+    def path(self, scenario):
+        return {"plaintext": "/plaintext", "json": "/json", "static1k": "/1k.bin",
+                "static1m": "/1m.bin"}[scenario]
+
+
+class Running:
+    """A started server; stops it (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, argv, port, wrap=(), timeout=60):
+        self.port = port
+        self.process = subprocess.Popen([*wrap, *argv], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, preexec_fn=raise_file_limit)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{argv[0]} did not listen on {port}")
+
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def make_files(folder):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "plaintext"), "wb") as out:
+        out.write(PLAINTEXT)
+    with open(os.path.join(folder, "json"), "wb") as out:
+        out.write(JSON)
+    for name, size in (("1k.bin", 1024), ("1m.bin", 1024 * 1024)):
+        with open(os.path.join(folder, name), "wb") as out:
+            out.write(os.urandom(size))
+
+
+# ---------------------------------------------------------------- wrk
+
+def parse_wrk(text):
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not rate:
+        raise RuntimeError("wrk printed no rate:\n" + text)
+
+    def latency(percent):
+        found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if not found:
+            return float("nan")
+        value, unit = float(found.group(1)), found.group(2)
+        return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return float(rate.group(1)), latency(50), latency(99)
+
+
+def run_wrk(url, seconds, connections, depth):
+    command = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+               "--latency", url]
+    if depth > 1:
+        command[-1:-1] = ["-s", os.path.join(PEERS, "pipeline.lua")]
+        command += ["--", str(depth)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    return parse_wrk(result.stdout)
+
+
+SCENARIOS = [
+    # name, endpoint, connections, pipelining depth
+    ("plaintext", "plaintext", 64, 1),
+    ("plaintext, 16 pipelined", "plaintext", 64, 16),
+    ("json", "json", 64, 1),
+    ("static 1 KiB", "static1k", 64, 1),
+    ("static 1 MiB", "static1m", 16, 1),
+]
+
+
+def throughput(peers, args):
+    rows = []
+    for title, endpoint, connections, depth in SCENARIOS:
+        if args.only and args.only not in title:
+            continue
+        for peer in peers:
+            port = free_port()
+            wrap = ("taskset", "-c", SERVER_CPU)
+            with Running(peer.command(port, endpoint), port, wrap):
+                url = f"http://127.0.0.1:{port}{peer.path(endpoint)}"
+                run_wrk(url, 1, connections, depth)  # warm up
+                runs = [run_wrk(url, args.duration, connections, depth) for _ in range(args.runs)]
+            rate = statistics.median(r[0] for r in runs)
+            p50 = statistics.median(r[1] for r in runs)
+            p99 = statistics.median(r[2] for r in runs)
+            rows.append((title, peer.name, rate, p50, p99))
+            log(f"  {title:<24} {peer.name:<9} {rate:>11,.0f} req/s  p50 {p50:.3f} ms  "
+                f"p99 {p99:.3f} ms")
+    print(f"\nwrk, {args.runs} runs of {args.duration} s each (medians); server on CPU "
+          f"{SERVER_CPU}, wrk -t1 on CPU {CLIENT_CPU}\n")
+    print("| scenario | server | req/s | p50 ms | p99 ms | req/s / nginx |")
+    print("|---|---|---:|---:|---:|---:|")
+    for title, name, rate, p50, p99 in rows:
+        nginx = next((r[2] for r in rows if r[0] == title and r[1] == "nginx"), None)
+        ratio = f"{rate / nginx:.2f}x" if nginx else "-"
+        if "pipelined" in title:  # wrk records almost no latencies when pipelining
+            latency = "n/a | n/a"
+        else:
+            latency = f"{p50:.3f} | {p99:.3f}"
+        print(f"| {title} | {name} | {rate:,.0f} | {latency} | {ratio} |")
+
+
+# ---------------------------------------------------------------- --cost
+
+def pipeline_client(port, requests, depth, header_fields=1, connections=1):
+    command = [os.path.join(BUILD, "benchmarks", "pipeline_client"), str(port), "--requests",
+               str(requests), "--depth", str(depth), "--connections", str(connections),
+               "--header-fields", str(header_fields)]
+    subprocess.run(["taskset", "-c", CLIENT_CPU, *command], check=True, capture_output=True,
+                   timeout=900)
+
+
+def open_idle(port, count):
+    sockets = []
+    for _ in range(count):
+        sockets.append(socket.create_connection(("127.0.0.1", port)))
+    return sockets
+
+
+def callgrind_total(peer, requests, depth, workdir, header_fields=1, idle=0):
+    out = os.path.join(workdir, f"callgrind.{peer.name}.{requests}.out")
+    port = free_port()
+    wrap = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+    with Running(peer.command(port, "plaintext"), port, wrap, timeout=300):
+        idle_sockets = open_idle(port, idle)
+        pipeline_client(port, requests, depth, header_fields)
+        for held in idle_sockets:
+            held.close()
+    total = 0
+    for line in open(out):
+        if line.startswith(("summary:", "totals:")):
+            total = int(line.split()[1])
+            break
+    return total
+
+
+def strace_calls(peer, requests, depth, workdir):
+    out = os.path.join(workdir, f"strace.{peer.name}.{requests}.{depth}.txt")
+    port = free_port()
+    wrap = ("taskset", "-c", SERVER_CPU, "strace", "-c", "-f", "-o", out)
+    with Running(peer.command(port, "plaintext"), port, wrap):
+        pipeline_client(port, requests, depth)
+    for line in open(out):
+        if line.rstrip().endswith(" total"):
+            return int(line.split()[3])
+    raise RuntimeError("no strace total in " + out)
+
+
+def per_request(measure, small, large):
+    return (measure(large) - measure(small)) / (large - small)
+
+
+def cost(peers, args, workdir):
+    n1, n2 = args.cost_requests
+    rows = []
+    for peer in peers:
+        if isinstance(peer, PythonServer):
+            a, b = n1 // 20, n2 // 20  # ~25x slower per request; keep the run short
+        else:
+            a, b = n1, n2
+        instructions = per_request(lambda n: callgrind_total(peer, n, 16, workdir), a, b)
+        syscalls16 = per_request(lambda n: strace_calls(peer, n, 16, workdir), a, b)
+        syscalls1 = per_request(lambda n: strace_calls(peer, n, 1, workdir), a, b)
+        rows.append((peer.name, instructions, syscalls16, syscalls1))
+        log(f"  {peer.name:<9} {instructions:>9,.0f} instr/req  {syscalls16:.3f} syscalls/req "
+            f"(16 pipelined)  {syscalls1:.2f} (no pipelining)")
+    print(f"\nplaintext, one connection; instructions by callgrind (16 pipelined), syscalls by "
+          f"strace -c -f; per request = difference between {n1} and {n2} requests\n")
+    print("| server | instructions/request | / nginx | syscalls/request, 16 pipelined | "
+          "syscalls/request, no pipelining |")
+    print("|---|---:|---:|---:|---:|")
+    nginx = next((r[1] for r in rows if r[0] == "nginx"), None)
+    for name, instructions, syscalls16, syscalls1 in rows:
+        ratio = f"{instructions / nginx:.3f}" if nginx else "-"
+        print(f"| {name} | {instructions:,.0f} | {ratio} | {syscalls16:.3f} | {syscalls1:.2f} |")
+
+    basehttp = next(p for p in peers if p.name == "basehttp")
+    print("\nbasehttp, instructions/request as work grows (16 pipelined):\n")
+    print("| open idle connections | header fields | instructions/request |")
+    print("|---:|---:|---:|")
+    for idle in (0, 1000, 10000):
+        value = per_request(lambda n: callgrind_total(basehttp, n, 16, workdir, idle=idle), n1, n2)
+        print(f"| {idle} | 1 | {value:,.0f} |")
+        log(f"  idle {idle}: {value:,.0f}")
+    fields_rows = []
+    for fields in (1, 10, 100):
+        value = per_request(
+            lambda n: callgrind_total(basehttp, n, 16, workdir, header_fields=fields), n1 // 4,
+            n2 // 4)
+        fields_rows.append((fields, value))
+        print(f"| 0 | {fields} | {value:,.0f} |")
+        log(f"  fields {fields}: {value:,.0f}")
+    slope = (fields_rows[-1][1] - fields_rows[0][1]) / (fields_rows[-1][0] - fields_rows[0][0])
+    print(f"\nslope: {slope:,.0f} instructions per additional header field")
+
+
+# ---------------------------------------------------------------- --memory
+
+def resident_kib(pid):
+    total = 0
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                total = int(line.split()[1])
+    return total
+
+
+def memory(peers, args):
+    count = args.idle_connections
+    print(f"\nresident memory per idle keep-alive connection ({count:,} connections, each "
+          f"after one request)\n")
+    print("| server | RSS before (KiB) | RSS with connections (KiB) | bytes per connection |")
+    print("|---|---:|---:|---:|")
+    request = b"GET /plaintext HTTP/1.1\r\nHost: b\r\n\r\n"
+    for peer in peers:
+        port = free_port()
+        with Running(peer.command(port, "plaintext"), port, ("taskset", "-c", SERVER_CPU)) as run:
+            before = resident_kib(run.pid())
+            held = []
+            for _ in range(count):
+                connection = socket.create_connection(("127.0.0.1", port))
+                connection.sendall(request)
+                held.append(connection)
+            for connection in held:  # every response read: the server has seen every request
+                connection.settimeout(30)
+                data = b""
+                while b"Hello, World!" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            after = resident_kib(run.pid())
+            for connection in held:
+                connection.close()
+        per = (after - before) * 1024 / count
+        print(f"| {peer.name} | {before:,} | {after:,} | {per:,.0f} |")
+        log(f"  {peer.name}: {per:,.0f} bytes per idle connection")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cost", action="store_true", help="instructions and syscalls per request")
+    parser.add_argument("--memory", action="store_true", help="memory per idle connection")
+    parser.add_argument("--python", action="store_true", help="include Python's http.server")
+    parser.add_argument("--servers", default="basehttp,nginx,h2o")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", help="only the wrk scenarios whose name contains this")
+    parser.add_argument("--cost-requests", type=int, nargs=2, default=(20000, 100000))
+    parser.add_argument("--idle-connections", type=int, default=10000)
+    args = parser.parse_args()
+
+    ensure_tools()
+    build()
+    raise_file_limit()
+    with tempfile.TemporaryDirectory(prefix="basehttp-compare-") as workdir:
+        files = os.path.join(workdir, "files")
+        make_files(files)
+        kinds = {"basehttp": Basehttp, "nginx": Nginx, "h2o": H2o, "python": PythonServer}
+        names = args.servers.split(",") + (["python"] if args.python else [])
+        peers = [kinds[name](name, workdir, files) for name in names]
+        print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; "
+              f"{subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip()}; "
+              f"{subprocess.run(['h2o', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
+        if args.cost:
+            cost(peers, args, workdir)
+        elif args.memory:
+            memory(peers, args)
+        else:
+            throughput(peers, args)
+
+
+if __name__ == "__main__":
+    main()
