@@ -155,7 +155,10 @@ class PythonServer(Peer):
 class Running:
     """A started server; stops it (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, argv, port, wrap=(), timeout=60):
+    def __init__(self, argv, port, wrap=(), timeout=60, signal_child=False):
+        # signal_child: the wrapper (strace) stays the parent; stopping
+        # signals the server under it and lets the wrapper finish its report.
+        self.signal_child = signal_child
         self.port = port
         self.process = subprocess.Popen([*wrap, *argv], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, preexec_fn=raise_file_limit)
@@ -174,7 +177,22 @@ class Running:
     def pid(self):
         return self.process.pid
 
+    def children(self):
+        pid = self.process.pid
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as listing:
+                return [int(child) for child in listing.read().split()]
+        except OSError:
+            return []
+
     def stop(self):
+        if self.process.poll() is None and self.signal_child:
+            for child in self.children():
+                os.kill(child, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                pass
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -308,7 +326,7 @@ def strace_calls(peer, requests, depth, workdir):
     out = os.path.join(workdir, f"strace.{peer.name}.{requests}.{depth}.txt")
     port = free_port()
     wrap = ("taskset", "-c", SERVER_CPU, "strace", "-c", "-f", "-o", out)
-    with Running(peer.command(port, "plaintext"), port, wrap):
+    with Running(peer.command(port, "plaintext"), port, wrap, signal_child=True):
         pipeline_client(port, requests, depth)
     for line in open(out):
         if line.rstrip().endswith(" total"):
