@@ -136,9 +136,13 @@ class RequestHandler {
 
  private:
   friend class Session;
+  friend class HTTPServer;
+  friend struct RequestState;
   enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone };
 
-  explicit RequestHandler(Session& session) : session_(&session) {}
+  RequestHandler() = default;
+  /// Lent to `session` for its requests (states are pooled by the server).
+  void attach(Session& session) { session_ = &session; }
   /// Starts a new request; `request` may be partial after a parse error.
   void begin(const Request* request, bool parsed);
   /// Completes framing after the handler returned (or its deferred
@@ -161,7 +165,7 @@ class RequestHandler {
   uint64_t admit_body(uint64_t size);
   void vlog(const char* format, va_list args);
 
-  Session* session_;
+  Session* session_ = nullptr;
   OutputQueue* output_ = nullptr;  // the connection's, cached for the request
   bool logging_ = false;           // options().log_sink is set
   const Request* request_ = nullptr;

@@ -58,6 +58,9 @@ class RequestParser {
 
   /// True until the first byte of the current message has been parsed.
   bool at_message_start() const { return phase_ == Phase::kStart; }
+  /// The current message is (or is about to be) in its request line or
+  /// header section: no byte of its body has been reached.
+  bool in_header_section() const { return phase_ == Phase::kStart || phase_ == Phase::kHeaders; }
   /// The current message's request line was read into the Request.
   bool request_line_parsed() const { return phase_ != Phase::kStart && headers_start_ > 0; }
   /// Bytes of the current message parsed so far.

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <system_error>
 
@@ -17,26 +18,55 @@ SocketAddress bind_address(const ServerAddress& address) {
   return *resolved;
 }
 
+ParserLimits limits_from(const ServerOptions& options) {
+  ParserLimits limits;
+  limits.max_request_line = options.max_request_line;
+  limits.max_header_fields = options.max_header_fields;
+  limits.max_header_bytes = options.max_header_bytes;
+  limits.max_body_bytes = options.max_body_bytes;
+  return limits;
+}
+
 }  // namespace
+
+HTTPServer::Deadlines::Deadlines(const ServerOptions& options)
+    : header(options.header_timeout),
+      body(options.body_timeout),
+      send(options.send_timeout),
+      idle(std::min(options.idle_release_after, options.keep_alive_timeout)),
+      keep_alive(options.keep_alive_timeout -
+                 std::min(options.idle_release_after, options.keep_alive_timeout)) {}
 
 HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions options)
     : owned_loop_(std::make_unique<EventLoop>()),
       loop_(*owned_loop_),
       table_(table),
       options_(std::move(options)),
-      response_head_(options_) {
+      response_head_(options_),
+      deadlines_(options_) {
   start_listening(address);
 }
 
 HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& table,
                        ServerOptions options)
-    : loop_(loop), table_(table), options_(std::move(options)), response_head_(options_) {
+    : loop_(loop),
+      table_(table),
+      options_(std::move(options)),
+      response_head_(options_),
+      deadlines_(options_) {
   start_listening(address);
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {
   keep_alive_protocol_ = options_.protocol_version == "HTTP/1.1";
   logging_ = static_cast<bool>(options_.log_sink);
+  // Deadlines are checked a few times per shortest wait: fine enough, and
+  // the tick only runs while some connection waits.
+  auto shortest = std::min({options_.header_timeout, options_.body_timeout, options_.send_timeout,
+                            options_.keep_alive_timeout,
+                            std::max(options_.idle_release_after, std::chrono::milliseconds(1))});
+  tick_interval_ = std::clamp<EventLoop::Duration>(shortest / 4, std::chrono::milliseconds(5),
+                                                   std::chrono::milliseconds(1000));
   AcceptorOptions acceptor_options;
   acceptor_options.backlog = options_.backlog;
   acceptor_options.reuse_port = options_.reuse_port;
@@ -58,6 +88,7 @@ void HTTPServer::start_listening(const ServerAddress& address) {
 
 HTTPServer::~HTTPServer() {
   if (drain_timer_ != 0) loop_.cancel(drain_timer_);
+  if (tick_timer_ != 0) loop_.cancel(tick_timer_);
   acceptor_.reset();
   slots_.clear();  // closes every connection without callbacks
 }
@@ -76,6 +107,59 @@ void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
   entry.session = std::make_unique<Session>(*this, std::move(socket), peer, slot, entry.generation);
   ++live_sessions_;
   entry.session->start();
+  if (options_.max_connections != 0 && live_sessions_ >= options_.max_connections) {
+    acceptor_->pause();  // the rest wait in the kernel's backlog
+  }
+}
+
+std::unique_ptr<RequestState> HTTPServer::acquire_state(Session& session) {
+  std::unique_ptr<RequestState> state;
+  if (free_states_.empty()) {
+    state = std::make_unique<RequestState>(limits_from(options_));
+  } else {
+    state = std::move(free_states_.back());
+    free_states_.pop_back();
+  }
+  state->handler.attach(session);
+  return state;
+}
+
+void HTTPServer::release_state(std::unique_ptr<RequestState> state) {
+  // Enough spares for the connections busy at once in a burst; beyond that
+  // a state is freed (it costs a few hundred bytes and one allocation).
+  constexpr size_t kSpareStates = 256;
+  if (free_states_.size() >= kSpareStates) return;
+  state->parser.next_message();
+  free_states_.push_back(std::move(state));
+}
+
+void HTTPServer::schedule(Session& session, DeadlineList& list) {
+  list.schedule(session, loop_.now());
+  if (tick_timer_ == 0) tick_timer_ = loop_.run_every(tick_interval_, [this] { tick(); });
+}
+
+void HTTPServer::tick() {
+  EventLoop::Clock::time_point now = EventLoop::Clock::now();
+  struct Kind {
+    DeadlineList* list;
+    Session::Wait wait;
+  };
+  const Kind kinds[] = {{&deadlines_.header, Session::Wait::kHeader},
+                        {&deadlines_.body, Session::Wait::kBody},
+                        {&deadlines_.send, Session::Wait::kSend},
+                        {&deadlines_.idle, Session::Wait::kIdle},
+                        {&deadlines_.keep_alive, Session::Wait::kKeepAlive}};
+  bool waiting = false;
+  for (const Kind& kind : kinds) {
+    while (DeadlineEntry* due = kind.list->pop_expired(now)) {
+      static_cast<Session*>(due)->on_deadline(kind.wait);
+    }
+    waiting |= !kind.list->empty();
+  }
+  if (!waiting) {
+    loop_.cancel(tick_timer_);  // nobody waits: no wake-ups on an idle server
+    tick_timer_ = 0;
+  }
 }
 
 void HTTPServer::release(uint32_t slot) {
@@ -88,7 +172,11 @@ void HTTPServer::release(uint32_t slot) {
     ++entry.generation;
     free_slots_.push_back(slot);
     --live_sessions_;
-    if (shutting_down_) check_drained();
+    if (shutting_down_) {
+      check_drained();
+    } else if (acceptor_->paused() && live_sessions_ < options_.max_connections) {
+      acceptor_->resume();
+    }
   });
 }
 

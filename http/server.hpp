@@ -17,12 +17,14 @@
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
 #include "reactor/acceptor.hpp"
+#include "reactor/deadline_list.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
 
 class Session;
+struct RequestState;
 
 class HTTPServer {
  public:
@@ -73,10 +75,23 @@ class HTTPServer {
     std::unique_ptr<Session> session;
     uint32_t generation = 0;
   };
+  // One list per kind of wait; see Session::Wait.
+  struct Deadlines {
+    explicit Deadlines(const ServerOptions& options);
+    DeadlineList header, body, send, idle, keep_alive;
+  };
 
   void start_listening(const ServerAddress& address);
   void accept(FileDescriptor socket, const SocketAddress& peer);
   void release(uint32_t slot);
+  /// Lends a request state to `session` (from the pool; allocates only
+  /// when every pooled one is lent).
+  std::unique_ptr<RequestState> acquire_state(Session& session);
+  void release_state(std::unique_ptr<RequestState> state);
+  /// Puts `session` on `list` from now, and makes sure the tick runs.
+  void schedule(Session& session, DeadlineList& list);
+  /// Expires what is due on every deadline list; stops when all are empty.
+  void tick();
   Session* find_session(uint32_t slot, uint32_t generation) const;
   void begin_shutdown();
   void close_remaining();
@@ -92,6 +107,10 @@ class HTTPServer {
   std::unique_ptr<Acceptor> acceptor_;
   SocketAddress address_;
 
+  std::vector<std::unique_ptr<RequestState>> free_states_;  // before slots_: outlives them
+  Deadlines deadlines_;
+  EventLoop::TimerId tick_timer_ = 0;
+  EventLoop::Duration tick_interval_{};
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   size_t live_sessions_ = 0;

@@ -73,6 +73,24 @@ struct ServerOptions {
   size_t output_high_water = 1024 * 1024;
   size_t output_low_water = 256 * 1024;
 
+  /// How long a request's header section may take from its first byte
+  /// (a client trickling bytes is not given more); then 408 and close.
+  std::chrono::milliseconds header_timeout{30000};
+  /// How long the next bytes of a request body may take; then 408 and close.
+  std::chrono::milliseconds body_timeout{30000};
+  /// How long a connection may sit idle between requests before it is closed.
+  std::chrono::milliseconds keep_alive_timeout{60000};
+  /// How long a client may leave queued response bytes untaken; then the
+  /// connection is dropped.
+  std::chrono::milliseconds send_timeout{60000};
+  /// After this long idle, a connection gives back its buffers and request
+  /// state (taken again, without allocating, when it is next used).
+  std::chrono::milliseconds idle_release_after{1000};
+  /// Open connections at most; at the limit the server stops accepting
+  /// (clients wait in the listen backlog) until one closes. 0: no limit
+  /// but the descriptor limit.
+  size_t max_connections = 0;
+
   /// Access and error log; an empty function turns logging off.
   LogSink log_sink = stderr_log_sink();
 

@@ -10,13 +10,11 @@ namespace {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-ParserLimits limits_from(const ServerOptions& options) {
-  ParserLimits limits;
-  limits.max_request_line = options.max_request_line;
-  limits.max_header_fields = options.max_header_fields;
-  limits.max_header_bytes = options.max_header_bytes;
-  limits.max_body_bytes = options.max_body_bytes;
-  return limits;
+const HandlerTable::Handler* find_handler(const HandlerTable& table, std::string_view method) {
+  const HandlerTable::Handler* handler = table.find(method);
+  // A HEAD with no handler of its own is answered by GET's, without the body.
+  if (handler == nullptr && method == "HEAD") handler = table.find("GET");
+  return handler;
 }
 
 }  // namespace
@@ -25,14 +23,26 @@ Session::Session(HTTPServer& server, FileDescriptor socket, const SocketAddress&
                  uint32_t slot, uint32_t generation)
     : server_(server),
       connection_(server.loop(), std::move(socket), peer, *this),
-      parser_(limits_from(server.options())),
-      handler_(*this),
       slot_(slot),
       generation_(generation) {}
 
+void Session::start() {
+  connection_.start();
+  update_wait();
+}
+
+Session::~Session() {
+  if (state_ != nullptr) server_.release_state(std::move(state_));
+}
+
 void Session::process_input() {
+  if (state_ == nullptr) {
+    if (connection_.input().empty()) return;
+    state_ = server_.acquire_state(*this);
+  }
+  RequestParser& parser = state_->parser;
   while (connection_.open() && !paused()) {
-    switch (parser_.parse(connection_.input(), request_)) {
+    switch (parser.parse(connection_.input(), state_->request)) {
       case RequestParser::Event::kNeedMore:
         // The peer sent its last byte and no complete request is left.
         if (connection_.peer_closed()) connection_.close_after_flush();
@@ -50,23 +60,17 @@ void Session::process_input() {
   }
 }
 
-const HandlerTable::Handler* find_handler(const HandlerTable& table, std::string_view method) {
-  const HandlerTable::Handler* handler = table.find(method);
-  // A HEAD with no handler of its own is answered by GET's, without the body.
-  if (handler == nullptr && method == "HEAD") handler = table.find("GET");
-  return handler;
-}
-
 bool Session::on_headers_complete() {
-  if (!request_.expect_continue) return true;
+  const Request& request = state_->request;
+  if (!request.expect_continue) return true;
   const char* base = connection_.input().peek();
-  if (find_handler(server_.handlers(), request_.method.in(base)) == nullptr) {
+  if (find_handler(server_.handlers(), request.method.in(base)) == nullptr) {
     // Nobody will read the body: answer now instead of inviting it.
     dispatch();
     return false;
   }
   // The client waits for 100 before sending the body, unless it already has.
-  if (connection_.input().readable_bytes() == parser_.parsed_bytes()) {
+  if (connection_.input().readable_bytes() == state_->parser.parsed_bytes()) {
     connection_.output().append(kContinue);
     connection_.flush();
   }
@@ -74,26 +78,27 @@ bool Session::on_headers_complete() {
 }
 
 void Session::dispatch() {
-  const char* base = connection_.input().peek();
-  std::string_view method = request_.method.in(base);
-  const HandlerTable::Handler* handler = find_handler(server_.handlers(), method);
+  Request& request = state_->request;
+  RequestHandler& handler = state_->handler;
+  std::string_view method = request.method.in(connection_.input().peek());
+  const HandlerTable::Handler* entry = find_handler(server_.handlers(), method);
   ++sequence_;
-  handler_.begin(&request_, true);
-  if (request_.message_size == 0) handler_.set_close_connection(true);  // body unread
+  handler.begin(&request, true);
+  if (request.message_size == 0) handler.set_close_connection(true);  // body unread
   dispatching_ = true;
-  if (handler == nullptr) {
-    handler_.send_error(501, "Unsupported method ('" + std::string(method) + "')");
+  if (entry == nullptr) {
+    handler.send_error(501, "Unsupported method ('" + std::string(method) + "')");
   } else {
     try {
-      (*handler)(handler_);
+      (*entry)(handler);
     } catch (const std::exception& error) {
-      handler_.fail(error.what());
+      handler.fail(error.what());
     } catch (...) {
-      handler_.fail("unknown exception");
+      handler.fail("unknown exception");
     }
   }
   dispatching_ = false;
-  if (handler_.deferred()) {
+  if (handler.deferred()) {
     awaiting_deferred_ = true;
     connection_.pause_reading();
     return;
@@ -102,16 +107,18 @@ void Session::dispatch() {
 }
 
 void Session::finish_request() {
-  handler_.finish();
+  Request& request = state_->request;
+  RequestHandler& handler = state_->handler;
+  handler.finish();
   Buffer& input = connection_.input();
   // A request answered before its body arrived (see on_headers_complete)
   // leaves the body unread: the connection cannot go on.
-  bool complete = request_.message_size > 0;
-  bool close = !complete || handler_.close_connection() || shutting_down_ ||
-               request_.method.in(input.peek()) == "CONNECT";  // no tunnels: the stream ends here
+  bool complete = request.message_size > 0;
+  bool close = !complete || handler.close_connection() || shutting_down_ ||
+               request.method.in(input.peek()) == "CONNECT";  // no tunnels: the stream ends here
   if (complete) {
-    input.retrieve(request_.message_size);
-    parser_.next_message();
+    input.retrieve(request.message_size);
+    state_->parser.next_message();
   }
   if (close) {
     connection_.close_after_flush(/*linger=*/!input.empty() || !complete);
@@ -127,11 +134,23 @@ void Session::finish_request() {
 
 void Session::answer_parse_error() {
   // The stream is out of step: answer, then close once the answer is out.
+  RequestHandler& handler = state_->handler;
   ++sequence_;
-  handler_.begin(&request_, parser_.request_line_parsed());
-  handler_.set_close_connection(true);
-  handler_.send_error(parser_.error_status(), parser_.error_message());
-  handler_.finish();
+  handler.begin(&state_->request, state_->parser.request_line_parsed());
+  handler.set_close_connection(true);
+  handler.send_error(state_->parser.error_status(), state_->parser.error_message());
+  handler.finish();
+  connection_.close_after_flush(/*linger=*/true);
+}
+
+void Session::answer_timeout() {
+  // Nothing of this request was answered yet: say why it ends (RFC 9110 §15.5.9).
+  RequestHandler& handler = state_->handler;
+  ++sequence_;
+  handler.begin(&state_->request, state_->parser.request_line_parsed());
+  handler.set_close_connection(true);
+  handler.send_error(408);
+  handler.finish();
   connection_.close_after_flush(/*linger=*/true);
 }
 
@@ -139,6 +158,7 @@ void Session::on_peer_closed(Connection&) {
   // Requests already read are still answered; process_input() closes once
   // nothing complete is left.
   process_input();
+  if (state_ == nullptr && connection_.open()) connection_.close_after_flush();
 }
 
 void Session::on_hangup_while_paused(Connection&) {
@@ -152,6 +172,8 @@ void Session::on_output_drained(Connection&) {
 }
 
 void Session::on_closed(Connection&) {
+  if (list() != nullptr) list()->remove(*this);
+  wait_ = Wait::kNone;
   server_.release(slot_);
 }
 
@@ -159,6 +181,111 @@ void Session::resume() {
   process_input();
   if (connection_.open() && !paused()) connection_.resume_reading();
   connection_.flush();
+  update_wait();
+}
+
+bool Session::idle() const {
+  return (state_ == nullptr || state_->parser.at_message_start()) && connection_.input().empty() &&
+         !awaiting_deferred_ && !dispatching_;
+}
+
+DeadlineList* Session::list_for(Wait wait) const {
+  HTTPServer::Deadlines& deadlines = server_.deadlines_;
+  switch (wait) {
+    case Wait::kHeader:
+      return &deadlines.header;
+    case Wait::kBody:
+      return &deadlines.body;
+    case Wait::kSend:
+      return &deadlines.send;
+    case Wait::kIdle:
+      return &deadlines.idle;
+    case Wait::kKeepAlive:
+      return &deadlines.keep_alive;
+    case Wait::kNone:
+      break;
+  }
+  return nullptr;
+}
+
+void Session::wait_on(Wait wait) {
+  if (DeadlineList* target = list_for(wait)) {
+    server_.schedule(*this, *target);
+  } else if (list() != nullptr) {
+    list()->remove(*this);
+  }
+  wait_ = wait;
+}
+
+void Session::update_wait() {
+  if (!connection_.open()) return;
+  // Whatever happened since the last look may have been a whole request
+  // served: what counts is progress, not the state alone.
+  uint64_t read = connection_.bytes_read();
+  bool new_bytes = read != bytes_seen_;
+  bool new_request = sequence_ != sequence_seen_;
+  bytes_seen_ = read;
+  sequence_seen_ = sequence_;
+  if (!connection_.output().empty()) {  // the client is not taking our bytes
+    size_t queued = connection_.output().size();
+    if (wait_ != Wait::kSend || queued < output_seen_) wait_on(Wait::kSend);
+    output_seen_ = queued;
+    return;
+  }
+  if (awaiting_deferred_ || over_high_water_) {
+    if (wait_ != Wait::kNone) wait_on(Wait::kNone);
+    return;
+  }
+  if (idle()) {
+    // The request state goes back to the server's pool at once: an idle
+    // connection holds none, and the next request takes one without
+    // allocating. Buffers are kept a little longer (kIdle).
+    if (state_ != nullptr) server_.release_state(std::move(state_));
+    if (new_bytes || new_request || (wait_ != Wait::kIdle && wait_ != Wait::kKeepAlive)) {
+      bool holds_buffers = connection_.input().capacity() != 0 || !connection_.output().released();
+      wait_on(holds_buffers ? Wait::kIdle : Wait::kKeepAlive);
+    }
+    return;
+  }
+  if (state_ == nullptr || state_->parser.in_header_section()) {
+    // Timed from the request's first byte, never extended by more bytes: a
+    // client that trickles its headers is closed all the same.
+    if (wait_ != Wait::kHeader || new_request) wait_on(Wait::kHeader);
+    return;
+  }
+  if (wait_ != Wait::kBody || new_bytes) wait_on(Wait::kBody);  // between body bytes
+}
+
+void Session::on_deadline(Wait wait) {
+  wait_ = Wait::kNone;
+  switch (wait) {
+    case Wait::kIdle:
+      release_resources();
+      wait_on(Wait::kKeepAlive);
+      return;
+    case Wait::kKeepAlive:
+      connection_.close_after_flush();
+      return;
+    case Wait::kHeader:
+    case Wait::kBody:
+      if (state_ != nullptr && !dispatching_ && !awaiting_deferred_) {
+        answer_timeout();
+      } else {
+        connection_.close_after_flush(/*linger=*/true);
+      }
+      return;
+    case Wait::kSend:
+      connection_.abort();
+      return;
+    case Wait::kNone:
+      return;
+  }
+}
+
+void Session::release_resources() {
+  if (!idle()) return;
+  connection_.input().release_if_empty();
+  connection_.output().release_if_empty();
 }
 
 DeferredResponse Session::defer() {
@@ -166,20 +293,22 @@ DeferredResponse Session::defer() {
 }
 
 bool Session::awaits(uint64_t sequence) const {
-  return !connection_.closed() && sequence == sequence_ && handler_.deferred();
+  return !connection_.closed() && state_ != nullptr && sequence == sequence_ &&
+         state_->handler.deferred();
 }
 
 bool Session::complete_deferred(uint64_t sequence, const DeferredResponse::Completion& finish) {
   if (!awaits(sequence)) return false;
-  handler_.clear_deferred();
+  RequestHandler& handler = state_->handler;
+  handler.clear_deferred();
   bool was_dispatching = dispatching_;
   dispatching_ = true;
   try {
-    finish(handler_);
+    finish(handler);
   } catch (const std::exception& error) {
-    handler_.fail(error.what());
+    handler.fail(error.what());
   } catch (...) {
-    handler_.fail("unknown exception");
+    handler.fail("unknown exception");
   }
   dispatching_ = was_dispatching;
   // Completed from inside the handler itself: dispatch() carries on.
@@ -192,9 +321,7 @@ bool Session::complete_deferred(uint64_t sequence, const DeferredResponse::Compl
 
 void Session::begin_shutdown() {
   shutting_down_ = true;
-  bool idle = parser_.at_message_start() && connection_.input().empty() && !awaiting_deferred_ &&
-              !dispatching_;
-  if (idle) connection_.close_after_flush();
+  if (idle()) connection_.close_after_flush();
 }
 
 }  // namespace basehttp

@@ -1,34 +1,66 @@
 // Session: one client connection's HTTP life: it parses the requests that
 // arrive, dispatches each in order, and keeps the connection alive, pauses
-// it (deferred response, backpressure) or closes it. Python's handle() /
-// handle_one_request() loop, driven by the reactor instead of a blocking
-// rfile. Owned by its HTTPServer; loop thread only. Internal.
+// it (deferred response, backpressure), times it out or closes it.
+// Python's handle() / handle_one_request() loop, driven by the reactor
+// instead of a blocking rfile. Owned by its HTTPServer; loop thread only.
+// Internal.
+//
+// The per-request state (parser, request, handler) is lent by the server
+// while the connection is busy, and a connection idle for
+// ServerOptions::idle_release_after gives it back along with its buffers:
+// an idle keep-alive connection costs little more than this object.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "http/deferred_response.hpp"
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
 #include "http/request_parser.hpp"
 #include "reactor/connection.hpp"
+#include "reactor/deadline_list.hpp"
 
 namespace basehttp {
 
 class HTTPServer;
+class Session;
 
-class Session final : public ConnectionHandler {
+/// What a connection needs while a request is in flight; pooled by the server.
+struct RequestState {
+  explicit RequestState(const ParserLimits& limits) : parser(limits) {}
+  RequestParser parser;
+  Request request;
+  RequestHandler handler;
+};
+
+class Session final : public ConnectionHandler, public DeadlineEntry {
  public:
+  /// Which deadline the connection waits under (one at a time).
+  enum class Wait : uint8_t {
+    kNone,       ///< the application's business (a deferred response), or closed
+    kHeader,     ///< a request's header section, timed from its first byte
+    kBody,       ///< the next bytes of a request body
+    kSend,       ///< the client to take queued response bytes
+    kIdle,       ///< between requests, before giving back buffers and state
+    kKeepAlive,  ///< between requests, resources given back, until closed
+  };
+
   Session(HTTPServer& server, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
           uint32_t generation);
+  ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void start() { connection_.start(); }
+  /// Registers the connection; it waits under the keep-alive deadline until
+  /// its first byte.
+  void start();
   /// Server shutdown: close now when idle, otherwise after the response in flight.
   void begin_shutdown();
   /// The drain deadline passed: close at once.
   void abort() { connection_.abort(); }
+  /// The deadline of `wait` passed (the server's tick found it).
+  void on_deadline(Wait wait);
 
   /// A handle for the request being dispatched (RequestHandler::defer()).
   DeferredResponse defer();
@@ -47,6 +79,7 @@ class Session final : public ConnectionHandler {
   void on_peer_closed(Connection&) override;
   void on_hangup_while_paused(Connection&) override;
   void on_output_drained(Connection&) override;
+  void on_batch_end(Connection&) override { update_wait(); }
   void on_closed(Connection&) override;
 
   void process_input();
@@ -54,17 +87,27 @@ class Session final : public ConnectionHandler {
   void dispatch();
   void finish_request();
   void answer_parse_error();
+  void answer_timeout();
   void resume();
   bool paused() const { return awaiting_deferred_ || over_high_water_; }
+  bool idle() const;
+  /// Puts the connection on the deadline list its state calls for.
+  void update_wait();
+  void wait_on(Wait wait);
+  DeadlineList* list_for(Wait wait) const;
+  /// Gives the request state and the buffers back (idle for a while).
+  void release_resources();
 
   HTTPServer& server_;
   Connection connection_;
-  RequestParser parser_;
-  Request request_;
-  RequestHandler handler_;
+  std::unique_ptr<RequestState> state_;  // lent by the server while busy
+  uint64_t sequence_ = 0;                // requests dispatched so far
+  uint64_t bytes_seen_ = 0;              // connection bytes read at the last update_wait()
+  uint64_t sequence_seen_ = 0;           // requests dispatched at the last update_wait()
+  size_t output_seen_ = 0;               // queued bytes when the send deadline was set
   uint32_t slot_;
   uint32_t generation_;
-  uint64_t sequence_ = 0;  // requests dispatched so far
+  Wait wait_ = Wait::kNone;
   bool dispatching_ = false;
   bool awaiting_deferred_ = false;
   bool over_high_water_ = false;

@@ -15,7 +15,11 @@ constexpr size_t kMaxLingerBytes = 1024 * 1024;
 
 Connection::Connection(EventLoop& loop, FileDescriptor socket, const SocketAddress& peer,
                        ConnectionHandler& handler)
-    : loop_(loop), socket_(std::move(socket)), peer_(peer), handler_(handler) {}
+    : loop_(loop),
+      socket_(std::move(socket)),
+      peer_(peer),
+      handler_(handler),
+      output_(&loop.output_scratch()) {}
 
 Connection::~Connection() {
   if (linger_timer_ != 0) loop_.cancel(linger_timer_);
@@ -50,26 +54,42 @@ void Connection::process() {
     if (state_ != State::kClosed) flush();
   }
   processing_ = false;
+  if (state_ == State::kOpen) handler_.on_batch_end(*this);
 }
 
 void Connection::read_input() {
   while (state_ == State::kOpen && !reading_paused_ && readable_) {
-    input_.ensure_writable(kReadChunk);
-    size_t room = input_.writable_bytes();
-    ssize_t n = ::read(socket_.get(), input_.begin_write(), room);
+    // With nothing left over from earlier reads, read into the loop's
+    // scratch buffer; only bytes the handler leaves are copied to our own.
+    Buffer* scratch = input_.empty() ? loop_.input_scratch().borrow() : nullptr;
+    Buffer& target = scratch != nullptr ? *scratch : input_;
+    target.ensure_writable(kReadChunk);
+    size_t room = target.writable_bytes();
+    ssize_t n = ::read(socket_.get(), target.begin_write(), room);
+    int read_error = n < 0 ? errno : 0;
     if (n > 0) {
-      input_.has_written(static_cast<size_t>(n));
+      target.has_written(static_cast<size_t>(n));
+      bytes_read_ += static_cast<uint64_t>(n);
       // A short read drained the socket; the next bytes raise a new edge.
       // After a hang-up, read on to the EOF instead: no edge will follow.
       if (static_cast<size_t>(n) < room && !hangup_seen_) readable_ = false;
+      input_in_use_ = &target;
       handler_.on_input(*this);
+      input_in_use_ = &input_;
+    }
+    if (scratch != nullptr) {
+      if (!scratch->empty() && state_ != State::kClosed) input_.append(scratch->view());
+      loop_.input_scratch().give_back();
+    }
+    if (n > 0) {
+      continue;
     } else if (n == 0) {
       readable_ = false;
       peer_eof_ = true;
       handler_.on_peer_closed(*this);
-    } else if (errno == EINTR) {
+    } else if (read_error == EINTR) {
       continue;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    } else if (read_error == EAGAIN || read_error == EWOULDBLOCK) {
       readable_ = false;
     } else {
       abort();

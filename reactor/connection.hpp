@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "reactor/buffer.hpp"
 #include "reactor/connection_handler.hpp"
@@ -33,7 +34,10 @@ class Connection final : public IoHandler {
   /// Registers with the loop and reads what has already arrived.
   void start();
 
-  Buffer& input() { return input_; }
+  /// The unconsumed input: the connection's own buffer, or, while a read
+  /// is being handled, the loop's scratch buffer it was read into.
+  Buffer& input() { return *input_in_use_; }
+  const Buffer& input() const { return *input_in_use_; }
   OutputQueue& output() { return output_; }
   EventLoop& loop() { return loop_; }
   const SocketAddress& peer() const { return peer_; }
@@ -61,6 +65,8 @@ class Connection final : public IoHandler {
   bool closed() const { return state_ == State::kClosed; }
   /// EOF was read: the peer sends nothing more.
   bool peer_closed() const { return peer_eof_; }
+  /// Bytes read from the socket so far (progress, for timeouts).
+  uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   enum class State { kOpen, kClosing, kLingering, kClosed };
@@ -76,7 +82,8 @@ class Connection final : public IoHandler {
   FileDescriptor socket_;
   SocketAddress peer_;
   ConnectionHandler& handler_;
-  Buffer input_;
+  Buffer input_;                    // bytes left over between reads
+  Buffer* input_in_use_ = &input_;  // input_, or the loop's scratch during a read
   OutputQueue output_;
   State state_ = State::kOpen;
   bool reading_paused_ = false;
@@ -88,6 +95,7 @@ class Connection final : public IoHandler {
   bool drain_watched_ = false;
   size_t drain_low_water_ = 0;
   size_t lingered_bytes_ = 0;
+  uint64_t bytes_read_ = 0;
   EventLoop::TimerId linger_timer_ = 0;
 };
 

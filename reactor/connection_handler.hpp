@@ -18,6 +18,9 @@ class ConnectionHandler {
   virtual void on_hangup_while_paused(Connection&) {}
   /// The output queue fell to the low-water mark given to watch_drain().
   virtual void on_output_drained(Connection&) {}
+  /// A batch of events was handled (input read and parsed, output flushed):
+  /// the place to look at the connection's state once instead of per request.
+  virtual void on_batch_end(Connection&) {}
   /// The descriptor is closed. The owner should destroy the connection, but
   /// not from inside this call: use EventLoop::run_soon.
   virtual void on_closed(Connection& connection) = 0;

@@ -1,8 +1,8 @@
 // EventLoop: one thread's edge-triggered epoll reactor. It waits for ready
 // file descriptors, timers (one timerfd), functions posted from other
 // threads (one eventfd) and, when asked, SIGINT/SIGTERM (one signalfd).
-// Everything but post() and stop() is for the loop thread: the thread that
-// constructed the loop until run() is called, then the thread running it.
+// Everything but post() and stop() is for the loop thread: the thread
+// running it, or, while it does not run, the one thread that owns it.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +21,7 @@
 
 #include "reactor/file_descriptor.hpp"
 #include "reactor/io_handler.hpp"
+#include "reactor/scratch_buffer.hpp"
 
 namespace basehttp {
 
@@ -76,17 +77,24 @@ class EventLoop {
   /// signalfd. Call before starting other threads. One watch per loop.
   void watch_signals(std::initializer_list<int> signals, std::function<void(int)> handler);
 
-  /// True on the loop thread: the thread inside run(), or, while the loop
-  /// is not running, the thread that constructed it.
+  /// True on the loop thread: the thread inside run(). While the loop is
+  /// not running, its owner may use it from any one thread (set-up before
+  /// run(), teardown after), so this is true then too.
   bool in_loop_thread() const {
-    return std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
+    return !running_.load(std::memory_order_acquire) ||
+           std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
   }
   /// True only on the thread currently inside run().
   bool running_in_this_thread() const {
-    return running_.load(std::memory_order_acquire) && in_loop_thread();
+    return running_.load(std::memory_order_acquire) &&
+           std::this_thread::get_id() == thread_id_.load(std::memory_order_acquire);
   }
   /// Aborts in debug builds when called off the loop thread.
   void assert_in_loop_thread() const;
+
+  /// Buffers lent to one connection at a time (see ScratchBuffer).
+  ScratchBuffer& input_scratch() { return input_scratch_; }
+  ScratchBuffer& output_scratch() { return output_scratch_; }
 
   /// Iterations of run() so far (tests and benchmarks count wake-ups).
   uint64_t iterations() const { return iterations_; }
@@ -143,6 +151,9 @@ class EventLoop {
   std::unordered_map<TimerId, Timer> timers_;
   TimerId next_timer_id_ = 1;
   Clock::time_point armed_for_ = Clock::time_point::max();
+
+  ScratchBuffer input_scratch_;
+  ScratchBuffer output_scratch_;
 
   std::function<void(int)> signal_callback_;
   sigset_t watched_signals_{};

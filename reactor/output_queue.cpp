@@ -11,6 +11,22 @@ namespace {
 constexpr int kMaxIovecs = 64;
 }
 
+OutputQueue::~OutputQueue() {
+  if (scratch_ != nullptr && scratch_->owns(copied_)) scratch_->give_back();
+}
+
+void OutputQueue::borrow_scratch() {
+  if (scratch_ == nullptr || copied_ != &own_) return;
+  if (Buffer* lent = scratch_->borrow()) copied_ = lent;
+}
+
+void OutputQueue::return_scratch() {
+  if (scratch_ == nullptr || copied_ == &own_) return;
+  if (!copied_->empty()) own_.append(copied_->view());
+  scratch_->give_back();
+  copied_ = &own_;
+}
+
 void OutputQueue::seal() {
   if (unsealed_ == 0) return;
   if (head_ < segments_.size() && segments_.back().kind == Kind::kCopied) {
@@ -48,7 +64,7 @@ void OutputQueue::consume(size_t n) {
     segment.remaining -= step;
     n -= step;
     if (segment.kind == Kind::kCopied) {
-      copied_.retrieve(step);
+      copied_->retrieve(step);
     } else {
       segment.offset += step;
     }
@@ -79,7 +95,7 @@ bool OutputQueue::flush_memory(int fd, int* error, bool* would_block) {
       break;
     }
     if (segment.kind == Kind::kCopied) {
-      vectors[count].iov_base = const_cast<char*>(copied_.peek()) + copied_offset;
+      vectors[count].iov_base = const_cast<char*>(copied_->peek()) + copied_offset;
       copied_offset += segment.remaining;
     } else {
       vectors[count].iov_base = const_cast<char*>(segment.text.data()) + segment.offset;
@@ -146,26 +162,37 @@ bool OutputQueue::flush_file(int fd, int* error, bool* would_block) {
 
 OutputQueue::FlushResult OutputQueue::flush_to(int fd, int* error) {
   seal();
+  FlushResult result = FlushResult::kDrained;
   while (!empty()) {
     bool would_block = false;
     bool ok = segments_[head_].kind == Kind::kFile ? flush_file(fd, error, &would_block)
                                                    : flush_memory(fd, error, &would_block);
-    if (!ok) return FlushResult::kFailed;
-    if (would_block) return FlushResult::kWouldBlock;
+    if (!ok) {
+      result = FlushResult::kFailed;
+      break;
+    }
+    if (would_block) {
+      result = FlushResult::kWouldBlock;
+      break;
+    }
   }
-  return FlushResult::kDrained;
+  return_scratch();
+  return result;
 }
 
 void OutputQueue::clear() {
   segments_.clear();
   head_ = 0;
   unsealed_ = 0;
-  copied_.retrieve_all();
+  copied_->retrieve_all();
+  return_scratch();
   queued_bytes_ = 0;
 }
 
 void OutputQueue::release_if_empty() {
-  if (empty()) copied_.release_if_empty();
+  if (!empty()) return;
+  own_.release_if_empty();
+  segments_ = std::vector<Segment>();
 }
 
 }  // namespace basehttp

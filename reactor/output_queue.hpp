@@ -13,11 +13,19 @@
 
 #include "reactor/buffer.hpp"
 #include "reactor/file_descriptor.hpp"
+#include "reactor/scratch_buffer.hpp"
 
 namespace basehttp {
 
 class OutputQueue {
  public:
+  /// `scratch`, when given, is the loop's block lent to the queue while it
+  /// fills and flushes, so a queue that empties keeps no block of its own.
+  explicit OutputQueue(ScratchBuffer* scratch = nullptr) : scratch_(scratch) {}
+  OutputQueue(const OutputQueue&) = delete;
+  OutputQueue& operator=(const OutputQueue&) = delete;
+  ~OutputQueue();
+
   /// Strings at least this long are queued as their own segment instead of
   /// being copied.
   static constexpr size_t kMoveThreshold = 4096;
@@ -32,7 +40,8 @@ class OutputQueue {
   /// Copies `bytes` to the end of the queue. Cheap: a copy into the
   /// contiguous block; segment bookkeeping waits until it is needed.
   void append(std::string_view bytes) {
-    copied_.append(bytes);
+    if (queued_bytes_ == 0) borrow_scratch();
+    copied_->append(bytes);
     unsealed_ += bytes.size();
     queued_bytes_ += bytes.size();
   }
@@ -45,9 +54,12 @@ class OutputQueue {
 
   /// The contiguous block small appends go to; for writers that format in
   /// place. Call commit_copied(n) after writing n bytes at begin_write().
-  Buffer& copy_block() { return copied_; }
+  Buffer& copy_block() {
+    if (queued_bytes_ == 0) borrow_scratch();
+    return *copied_;
+  }
   void commit_copied(size_t n) {
-    copied_.has_written(n);
+    copied_->has_written(n);
     unsealed_ += n;
     queued_bytes_ += n;
   }
@@ -63,6 +75,8 @@ class OutputQueue {
   void clear();
   /// Frees the copy block when nothing is queued (idle connections).
   void release_if_empty();
+  /// True when the queue holds no storage of its own.
+  bool released() const { return own_.capacity() == 0 && segments_.capacity() == 0; }
 
  private:
   enum class Kind : uint8_t { kCopied, kOwned, kFile };
@@ -77,14 +91,20 @@ class OutputQueue {
   /// Turns the bytes appended since the last call into (the end of) a
   /// kCopied segment, so that what follows is queued after them.
   void seal();
+  /// Fills the loop's scratch block instead of our own while it is free.
+  void borrow_scratch();
+  /// After a flush: the scratch block goes back, unsent bytes moved to ours.
+  void return_scratch();
   /// Marks `n` bytes from the head of the queue as sent.
   void consume(size_t n);
   bool flush_memory(int fd, int* error, bool* would_block);
   bool flush_file(int fd, int* error, bool* would_block);
 
   std::vector<Segment> segments_;
-  size_t head_ = 0;            // first segment not fully sent
-  Buffer copied_;              // the bytes of every kCopied segment, in queue order
+  size_t head_ = 0;         // first segment not fully sent
+  ScratchBuffer* scratch_;  // the loop's, or nullptr
+  Buffer own_;
+  Buffer* copied_ = &own_;     // the bytes of every kCopied segment, in queue order
   size_t unsealed_ = 0;        // bytes at the end of copied_ not yet in a segment
   bool not_a_socket_ = false;  // flushed into a pipe: no sendmsg flags
   size_t queued_bytes_ = 0;

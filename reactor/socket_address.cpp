@@ -8,7 +8,7 @@
 namespace basehttp {
 
 SocketAddress::SocketAddress(const sockaddr* address, socklen_t length) {
-  length_ = length > sizeof(storage_) ? sizeof(storage_) : length;
+  length_ = length > sizeof(storage_) ? static_cast<socklen_t>(sizeof(storage_)) : length;
   std::memcpy(&storage_, address, length_);
 }
 
@@ -55,9 +55,9 @@ std::optional<SocketAddress> SocketAddress::resolve(std::string_view host, uint1
   SocketAddress result(found->ai_addr, found->ai_addrlen);
   freeaddrinfo(found);
   if (result.is_ipv6()) {
-    reinterpret_cast<sockaddr_in6*>(&result.storage_)->sin6_port = htons(port);
+    result.storage_.v6.sin6_port = htons(port);
   } else {
-    reinterpret_cast<sockaddr_in*>(&result.storage_)->sin_port = htons(port);
+    result.storage_.v4.sin_port = htons(port);
   }
   return result;
 }
@@ -77,20 +77,17 @@ std::optional<SocketAddress> SocketAddress::peer_of(int fd) {
 }
 
 uint16_t SocketAddress::port() const {
-  if (family() == AF_INET6)
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
-  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+  if (family() == AF_INET6) return ntohs(storage_.v6.sin6_port);
+  if (family() == AF_INET) return ntohs(storage_.v4.sin_port);
   return 0;
 }
 
 std::string SocketAddress::host() const {
   char text[INET6_ADDRSTRLEN] = "";
   if (family() == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, text,
-              sizeof(text));
+    inet_ntop(AF_INET6, &storage_.v6.sin6_addr, text, sizeof(text));
   } else if (family() == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, text,
-              sizeof(text));
+    inet_ntop(AF_INET, &storage_.v4.sin_addr, text, sizeof(text));
   }
   return text;
 }
