@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace basehttp {
@@ -119,6 +120,7 @@ void RequestParser::next_message() {
   name_open_ = value_open_ = false;
   field_count_ = 0;
   host_fields_ = 0;
+  host_field_ = -1;
   has_transfer_encoding_ = false;
   expect_field_ = -1;
   error_status_ = 0;
@@ -336,7 +338,10 @@ int RequestParser::on_header_value_complete(llhttp_t* parser) {
       std::memcpy(&word, name.data(), 4);
       uint32_t host;
       std::memcpy(&host, "host", 4);
-      if ((word | 0x20202020u) == host) ++me.host_fields_;
+      if ((word | 0x20202020u) == host) {
+        ++me.host_fields_;
+        me.host_field_ = static_cast<int>(fields.size() - 1);
+      }
       break;
     }
     case 6:
@@ -390,6 +395,33 @@ int RequestParser::check_transfer_coding() {
   return 0;
 }
 
+namespace {
+
+/// The authority of an absolute-form target ("http://host:port/path"), or
+/// nullopt for the other forms.
+std::optional<std::string_view> absolute_form_authority(std::string_view target) {
+  if (target.empty() || target[0] == '/') return std::nullopt;  // origin-form, the usual
+  size_t scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+  std::string_view rest = target.substr(scheme_end + 3);
+  return rest.substr(0, rest.find_first_of("/?#"));
+}
+
+}  // namespace
+
+// RFC 9112 §3.2.2 lets an absolute-form target override Host; a proxy in
+// front may have routed by the other one, so a disagreement is refused
+// rather than resolved one way (a request smuggling vector otherwise).
+bool RequestParser::absolute_form_agrees_with_host() const {
+  const Request& request = *request_;
+  std::optional<std::string_view> authority = absolute_form_authority(request.target.in(base_));
+  if (!authority || host_field_ < 0) return true;
+  const FieldSpan& host = request.fields[static_cast<size_t>(host_field_)];
+  std::string_view host_value(base_ + host.value_offset, host.value_length);
+  std::string_view userinfo_free = authority->substr(authority->find('@') + 1);
+  return iequals(host_value, userinfo_free);
+}
+
 int RequestParser::check_headers(llhttp_t* parser) {
   Request& request = *request_;
   request.keep_alive = llhttp_should_keep_alive(parser) != 0;
@@ -406,6 +438,9 @@ int RequestParser::check_headers(llhttp_t* parser) {
   if (host_fields_ > 1) return fail_in_callback(400, "More than one Host header field");
   if (host_fields_ == 0 && request.at_least_1_1()) {
     return fail_in_callback(400, "Missing Host header field");
+  }
+  if (!absolute_form_agrees_with_host()) {
+    return fail_in_callback(400, "Host header field differs from the request-target's authority");
   }
   if (request.content_length > limits_.max_body_bytes) {
     return fail_in_callback(413, "Request body too large");

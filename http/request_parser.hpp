@@ -94,6 +94,7 @@ class RequestParser {
   /// Records an error from inside a callback; the callback then returns -1.
   int fail_in_callback(int status, std::string message);
   int check_headers(llhttp_t* parser);
+  bool absolute_form_agrees_with_host() const;
   int check_transfer_coding();
   uint32_t offset_of(const char* at) const { return static_cast<uint32_t>(at - base_); }
   std::vector<FieldSpan>& current_fields();
@@ -110,6 +111,7 @@ class RequestParser {
   bool value_open_ = false;
   size_t field_count_ = 0;
   int host_fields_ = 0;
+  int host_field_ = -1;  // index of the (last) Host field, if any
   bool has_transfer_encoding_ = false;
   int expect_field_ = -1;  // index of the Expect field, if any
   int error_status_ = 0;

@@ -364,8 +364,44 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"chunk_without_crlf",
                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
                 400},
+        BadCase{"absolute_form_other_host",
+                "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 400},
+        BadCase{"absolute_form_other_port",
+                "GET http://a.example:8080/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400},
+        BadCase{"same_content_length_twice",
+                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
+                400},
+        BadCase{"negative_content_length",
+                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+        BadCase{"chunk_size_overflow",
+                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "1000000000000000000\r\n",
+                400},
+        BadCase{"chunk_size_with_space",
+                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 "
+                "\r\nabc\r\n0\r\n\r\n",
+                400},
+        BadCase{"chunk_extension_control_byte",
+                std::string("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "3;a=\x01\r\nabc\r\n0\r\n\r\n"),
+                400},
+        BadCase{"chunk_extension_bare_lf",
+                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "3;a\nabc\r\n0\r\n\r\n",
+                400},
+        BadCase{"bare_cr_in_target", "GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+        BadCase{"tab_before_colon", "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400},
+        BadCase{"nul_in_target", std::string("GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n", 30), 400},
         BadCase{"unknown_expectation", "GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n", 417}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST(RequestParser, AbsoluteFormAgreeingWithHostIsAccepted) {
+  Outcome outcome = parse_whole(
+      "GET http://A.example/x?q HTTP/1.1\r\nHost: a.EXAMPLE\r\n\r\n"
+      "GET http://user@b.example:81/ HTTP/1.1\r\nHost: b.example:81\r\n\r\n");
+  EXPECT_EQ(outcome.error_status, 0) << outcome.error_message;
+  EXPECT_EQ(outcome.requests.size(), 2u);
+}
 
 TEST(RequestParser, ErrorMessagesQuoteClientBytesSafely) {
   Outcome outcome = parse_whole(std::string("GE\x7fT / HTTP/1.1\r\n\r\n"));

@@ -322,6 +322,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"http2", "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505},
         ErrorCase{"unsupported_coding",
                   "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        ErrorCase{"absolute_form_conflicting_host",
+                  "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n", 400},
+        ErrorCase{"obs_fold", "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n", 400},
         ErrorCase{"cl_and_te",
                   "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
