@@ -5,6 +5,11 @@
 //   table.on("GET", [](basehttp::RequestHandler& h) { ... });
 //   basehttp::HTTPServer server({"127.0.0.1", 8000}, table);
 //   server.serve_forever();
+//
+// Threads: a server's connections, handlers and timers all run on its
+// loop thread; HTTPServer::shutdown(), EventLoop::post() and
+// EventLoop::stop() are the calls made from other threads. Each header
+// says the same for its own type.
 #pragma once
 
 #include "handlers/static_files.hpp"
@@ -14,8 +19,12 @@
 #include "http/http_date.hpp"
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
+#include "http/response_stream.hpp"
 #include "http/server.hpp"
 #include "http/server_options.hpp"
+#include "http/server_stats.hpp"
 #include "http/status_table.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/fd_watch.hpp"
+#include "reactor/listen_socket.hpp"
 #include "reactor/socket_address.hpp"

@@ -97,11 +97,14 @@ class Peer:
 
 
 class Basehttp(Peer):
+    threads = 1  # event loops (ServerOptions::threads)
+
     def command(self, port, scenario):
+        threads = ["--threads", str(self.threads)]
         if scenario.startswith("static"):
             return [os.path.join(BUILD, "examples", "basehttpd"), "-q", "-b", "127.0.0.1", "-d",
-                    self.files, str(port)]
-        return [os.path.join(BUILD, "benchmarks", "hello_server"), str(port)]
+                    self.files, *threads, str(port)]
+        return [os.path.join(BUILD, "benchmarks", "hello_server"), str(port), *threads]
 
     def path(self, scenario):
         return {"static1k": "/1k.bin", "static1m": "/1m.bin"}.get(scenario) or super().path(scenario)
@@ -305,13 +308,13 @@ def open_idle(port, count):
     return sockets
 
 
-def callgrind_total(peer, requests, depth, workdir, header_fields=1, idle=0):
+def callgrind_total(peer, requests, depth, workdir, header_fields=1, idle=0, connections=1):
     out = os.path.join(workdir, f"callgrind.{peer.name}.{requests}.out")
     port = free_port()
     wrap = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
     with Running(peer.command(port, "plaintext"), port, wrap, timeout=300):
         idle_sockets = open_idle(port, idle)
-        pipeline_client(port, requests, depth, header_fields)
+        pipeline_client(port, requests, depth, header_fields, connections)
         for held in idle_sockets:
             held.close()
     total = 0
@@ -382,6 +385,38 @@ def cost(peers, args, workdir):
     print(f"\nslope: {slope:,.0f} instructions per additional header field")
 
 
+# ---------------------------------------------------------------- --threads
+
+def scaling(args, workdir, files):
+    """basehttp on one loop, then two (one thread each), on this 2-CPU machine:
+    with two loops the server has both CPUs and shares one with wrk."""
+    n1, n2 = args.cost_requests
+    rows = []
+    for threads, cpus in ((1, SERVER_CPU), (2, f"{SERVER_CPU},{CLIENT_CPU}")):
+        peer = Basehttp(f"threads={threads}", workdir, files)
+        peer.threads = threads
+        rates = []
+        for title, endpoint, connections, depth in SCENARIOS[:2]:
+            port = free_port()
+            with Running(peer.command(port, endpoint), port, ("taskset", "-c", cpus)):
+                url = f"http://127.0.0.1:{port}{peer.path(endpoint)}"
+                run_wrk(url, 1, connections, depth)  # warm up
+                runs = [run_wrk(url, args.duration, connections, depth) for _ in range(args.runs)]
+            rates.append(statistics.median(r[0] for r in runs))
+        instructions = per_request(
+            lambda n: callgrind_total(peer, n, 16, workdir, connections=8), n1, n2)
+        rows.append((threads, cpus, rates[0], rates[1], instructions))
+        log(f"  threads={threads}: {rates[0]:,.0f} / {rates[1]:,.0f} req/s, "
+            f"{instructions:,.0f} instr/req")
+    print(f"\nbasehttp hello_server by ServerOptions::threads; wrk -t1 on CPU {CLIENT_CPU}, "
+          f"{args.runs} runs of {args.duration} s (medians); instructions by callgrind over 8 "
+          f"connections, 16 pipelined\n")
+    print("| threads | server CPUs | plaintext req/s | 16 pipelined req/s | instructions/request |")
+    print("|---:|---|---:|---:|---:|")
+    for threads, cpus, plain, pipelined, instructions in rows:
+        print(f"| {threads} | {cpus} | {plain:,.0f} | {pipelined:,.0f} | {instructions:,.0f} |")
+
+
 # ---------------------------------------------------------------- --memory
 
 def resident_kib(pid):
@@ -429,6 +464,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cost", action="store_true", help="instructions and syscalls per request")
     parser.add_argument("--memory", action="store_true", help="memory per idle connection")
+    parser.add_argument("--threads", action="store_true",
+                        help="basehttp with 1 and 2 event loops (ServerOptions::threads)")
     parser.add_argument("--python", action="store_true", help="include Python's http.server")
     parser.add_argument("--servers", default="basehttp,nginx,h2o")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -450,7 +487,9 @@ def main():
         print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; "
               f"{subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip()}; "
               f"{subprocess.run(['h2o', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
-        if args.cost:
+        if args.threads:
+            scaling(args, workdir, files)
+        elif args.cost:
             cost(peers, args, workdir)
         elif args.memory:
             memory(peers, args)

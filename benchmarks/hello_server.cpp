@@ -1,6 +1,6 @@
 // hello_server: the TechEmpower-style server the benchmarks and profilers
 // drive. GET /plaintext, GET /json, POST /echo; 404 for anything else; no
-// access log. Usage: hello_server PORT [-b ADDR]. Exits 0 on SIGTERM or
+// access log. Usage: hello_server PORT [-b ADDR] [--threads N]. Exits 0 on SIGTERM or
 // SIGINT once in-flight responses are finished.
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +18,7 @@ void not_found(RequestHandler& h) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: hello_server PORT [-b ADDR]\n");
+  std::fprintf(stderr, "usage: hello_server PORT [-b ADDR] [--threads N]\n");
   return 2;
 }
 
@@ -27,7 +27,13 @@ int usage() {
 int main(int argc, char** argv) {
   const char* port_text = nullptr;
   std::string host = "127.0.0.1";
+  unsigned threads = 1;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
+      if (threads < 1) return usage();
+      continue;
+    }
     if ((std::strcmp(argv[i], "-b") == 0 || std::strcmp(argv[i], "--bind") == 0) && i + 1 < argc) {
       host = argv[++i];
     } else if (port_text == nullptr) {
@@ -63,6 +69,7 @@ int main(int argc, char** argv) {
   basehttp::ServerOptions options;
   options.log_sink = nullptr;
   options.handle_signals = true;
+  options.threads = threads;
   try {
     basehttp::HTTPServer server({host, static_cast<uint16_t>(port)}, table, options);
     server.serve_forever();

@@ -1,19 +1,23 @@
 // basehttpd: serves a folder over HTTP, as `python3 -m http.server` does,
 // with keep-alive, Range and sendfile. Run `basehttpd --help`.
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "basehttp.hpp"
 
 namespace {
 
 constexpr const char* kHelp =
-    "usage: basehttpd [-h] [--cgi] [-q] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]\n"
+    "usage: basehttpd [-h] [--cgi] [-q] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]\n"
+    "                 [--unix PATH] [--threads N] [--drain-timeout SECONDS] [port]\n"
     "\n"
     "Serve the files of a folder over HTTP (a drop-in for python3 -m http.server).\n"
     "\n"
@@ -31,6 +35,14 @@ constexpr const char* kHelp =
     "  -p, --protocol VERSION\n"
     "                        HTTP version of responses: HTTP/1.1 keeps connections\n"
     "                        alive (default), HTTP/1.0 closes after each response\n"
+    "  --unix PATH           listen on a unix-domain socket at PATH instead of a port\n"
+    "  --threads N           serve on N event loops, one thread each (default: 1)\n"
+    "  --drain-timeout SECONDS\n"
+    "                        how long SIGTERM waits for responses in flight before\n"
+    "                        closing what is left (default: 10)\n"
+    "\n"
+    "Started by systemd socket activation (LISTEN_FDS), it serves on the socket\n"
+    "it was given and ignores PORT, -b and --unix.\n"
     "\n"
     "Each request is logged to stderr. Ctrl-C or SIGTERM stops taking connections,\n"
     "finishes the responses in flight, then exits.\n";
@@ -42,6 +54,9 @@ struct Arguments {
   std::string protocol = "HTTP/1.1";
   bool cgi = false;
   bool quiet = false;
+  std::optional<double> drain_timeout;  // seconds
+  std::optional<std::string> unix_path;
+  unsigned threads = 1;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -83,6 +98,24 @@ Arguments parse_arguments(int argc, char** argv) {
       if (arguments.protocol != "HTTP/1.0" && arguments.protocol != "HTTP/1.1") {
         usage_error("argument -p/--protocol: HTTP/1.0 or HTTP/1.1");
       }
+    } else if (is("--threads", "--threads")) {
+      std::string text = value("--threads");
+      char* end = nullptr;
+      long threads = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || threads < 1 || threads > 1024) {
+        usage_error("argument --threads: invalid int value: '" + text + "'");
+      }
+      arguments.threads = static_cast<unsigned>(threads);
+    } else if (is("--unix", "--unix")) {
+      arguments.unix_path = value("--unix");
+    } else if (arg == "--drain-timeout" || arg.rfind("--drain-timeout=", 0) == 0) {
+      std::string text = value("--drain-timeout");
+      char* end = nullptr;
+      double seconds = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !(seconds >= 0 && seconds <= 86400)) {
+        usage_error("argument --drain-timeout: invalid seconds value: '" + text + "'");
+      }
+      arguments.drain_timeout = seconds;
     } else if (!port_seen && !arg.empty() && arg[0] != '-') {
       char* end = nullptr;
       long port = std::strtol(arg.c_str(), &end, 10);
@@ -96,6 +129,29 @@ Arguments parse_arguments(int argc, char** argv) {
     }
   }
   return arguments;
+}
+
+// Serves on a unix socket or a socket systemd passed; no port to report.
+int serve_on(const basehttp::ServerAddress& address, basehttp::HandlerTable& table,
+             const basehttp::ServerOptions& options) {
+  std::optional<basehttp::HTTPServer> server;
+  try {
+    server.emplace(address, table, options);
+  } catch (const std::system_error& error) {
+    std::fprintf(stderr, "basehttpd: cannot listen on %s: %s\n",
+                 address.unix_path.empty() ? "the passed socket" : address.unix_path.c_str(),
+                 std::strerror(error.code().value()));
+    return 1;
+  }
+  if (address.unix_path.empty()) {
+    std::printf("Serving HTTP on the socket systemd passed (%s) ...\n",
+                server->server_address().to_string().c_str());
+  } else {
+    std::printf("Serving HTTP on unix:%s ...\n", address.unix_path.c_str());
+  }
+  std::fflush(stdout);
+  server->serve_forever();
+  return 0;
 }
 
 }  // namespace
@@ -123,7 +179,19 @@ int main(int argc, char** argv) {
   basehttp::ServerOptions options;
   options.protocol_version = arguments.protocol;
   options.handle_signals = true;
+  options.threads = arguments.threads;
   if (arguments.quiet) options.log_sink = nullptr;
+  if (arguments.drain_timeout) {
+    options.drain_timeout =
+        std::chrono::milliseconds(std::llround(*arguments.drain_timeout * 1000));
+  }
+
+  std::vector<int> passed = basehttp::systemd_listening_sockets();
+  if (!passed.empty() || arguments.unix_path) {
+    return serve_on(passed.empty() ? basehttp::ServerAddress::unix_socket(*arguments.unix_path)
+                                   : basehttp::ServerAddress::listening_socket(passed.front()),
+                    table, options);
+  }
 
   // Like Python: both IPv6 and IPv4 through "::" unless an address is given.
   std::string host = arguments.bind.value_or("::");

@@ -156,6 +156,7 @@ bool same_file(const struct stat& a, const struct stat& b) {
 std::shared_ptr<const StaticFiles::OpenFile> StaticFiles::open_file(
     const std::string& relative, const struct stat* current) const {
   if (current != nullptr && options_.open_file_cache > 0) {
+    std::lock_guard<std::mutex> lock(open_files_mutex_);
     auto kept = open_files_.find(relative);
     if (kept != open_files_.end() && same_file(kept->second->info, *current)) return kept->second;
   }
@@ -172,6 +173,7 @@ std::shared_ptr<const StaticFiles::OpenFile> StaticFiles::open_file(
   file->content_type =
       mime_types_->lookup(slash == std::string::npos ? relative : relative.substr(slash + 1));
   if (options_.open_file_cache > 0) {
+    std::lock_guard<std::mutex> lock(open_files_mutex_);
     if (open_files_.size() >= options_.open_file_cache) open_files_.clear();
     open_files_[relative] = file;
   }

@@ -4,13 +4,15 @@
 // sendfile with Last-Modified, a strong ETag, conditional requests (304,
 // 412) and single byte ranges (206, 416). Targets are mapped lexically and
 // then opened with the kernel refusing any path, symlinks included, that
-// leaves the root. Built on the loop thread before serving; handle() runs
-// there; must outlive the HandlerTable entries that call it.
+// leaves the root. Built before serving; handle() runs on the loop thread
+// of each connection, on several at once when a server has several loops
+// (ServerOptions::threads). Must outlive the HandlerTable entries that call it.
 #pragma once
 
 #include <sys/stat.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,7 +79,9 @@ class StaticFiles {
   std::vector<std::string> mount_segments_;
   FileDescriptor root_;
   const MimeTypes* mime_types_;
-  // Loop thread only: handle() is const for its callers, the cache is not.
+  // handle() is const for its callers, the cache is not; the lock is
+  // uncontended with one loop and short with several.
+  mutable std::mutex open_files_mutex_;
   mutable std::unordered_map<std::string, std::shared_ptr<const OpenFile>> open_files_;
 };
 

@@ -29,14 +29,17 @@ inline uint64_t load8(const char* p) {
   return word;
 }
 
-/// True when any of `size` bytes is below 0x20 (a control byte; HTAB too).
+/// True when any of `size` bytes is a control byte: below 0x20 (HTAB
+/// too) or DEL.
 inline bool has_control_bytes(const char* text, size_t size) {
   size_t i = 0;
   for (; i + 8 <= size; i += 8) {
-    if (bytes_below(load8(text + i), 0x20)) return true;
+    uint64_t word = load8(text + i);
+    if (bytes_below(word, 0x20) | bytes_equal(word, 0x7f)) return true;
   }
   for (; i < size; ++i) {
-    if (static_cast<unsigned char>(text[i]) < 0x20) return true;
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
   }
   return false;
 }

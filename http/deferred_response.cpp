@@ -22,6 +22,12 @@ void DeferredResponse::post(Completion finish, std::function<void(bool)> done) c
   });
 }
 
+Session* DeferredResponse::awaiting_session() const {
+  if (server_ == nullptr) return nullptr;
+  Session* session = server_->find_session(slot_, generation_);
+  return session != nullptr && session->awaits(sequence_) ? session : nullptr;
+}
+
 bool DeferredResponse::pending() const {
   if (server_ == nullptr) return false;
   Session* session = server_->find_session(slot_, generation_);

@@ -36,6 +36,9 @@ class DeferredResponse {
 
  private:
   friend class Session;
+  friend class ResponseStream;
+  /// The session still awaiting this response, or nullptr.
+  Session* awaiting_session() const;
   DeferredResponse(HTTPServer* server, uint32_t slot, uint32_t generation, uint64_t sequence)
       : server_(server), slot_(slot), generation_(generation), sequence_(sequence) {}
 

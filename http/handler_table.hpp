@@ -1,7 +1,8 @@
 // HandlerTable: which function answers which request method, the way
 // Python's handler dispatches to do_GET, do_SPAM. Methods are exact,
 // case-sensitive tokens; any RFC 9110 token may be registered. Fill it
-// before the server starts; the server only reads it afterwards.
+// before the server starts; the server only reads it afterwards (from its
+// loop thread), so filling it is the only thread-sensitive step.
 #pragma once
 
 #include <functional>

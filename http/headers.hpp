@@ -2,6 +2,7 @@
 // they sit in the connection's input buffer: case-insensitive lookup,
 // repeated fields kept in arrival order, iteration. Valid only while the
 // request it came from is being handled; copy what you need to keep.
+// Loop thread (the handler's) only.
 #pragma once
 
 #include <cstddef>

@@ -3,7 +3,7 @@
 // server needs (version, framing, keep-alive, Expect). Reused from request
 // to request on a connection, so its vectors keep their capacity. The text
 // accessors take the message's first byte: the input buffer's peek() while
-// the message is being handled.
+// the message is being handled. Loop thread only.
 #pragma once
 
 #include <cstddef>

@@ -14,10 +14,12 @@ namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
 
-// Control characters but HTAB become spaces: a value never ends a line.
+// Control characters but HTAB become spaces: a value never ends a line,
+// and holds no byte RFC 9110 §5.5 forbids in a field (DEL included).
 void blank_control_bytes(char* text, size_t size) {
   for (size_t i = 0; i < size; ++i) {
-    if (static_cast<unsigned char>(text[i]) < 0x20 && text[i] != '\t') text[i] = ' ';
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) text[i] = ' ';
   }
 }
 
@@ -178,7 +180,9 @@ void RequestHandler::queue_field(std::string_view name, std::string_view value) 
   *cursor++ = ' ';
   byte_scan::copy(cursor, value.data(), value.size());
   cursor += value.size();
-  if (byte_scan::has_control_bytes(start, size - 4)) blank_control_bytes(start, size - 4);
+  // Everything but the CRLF: the value's last bytes too.
+  size_t text_size = size - 2;
+  if (byte_scan::has_control_bytes(start, text_size)) blank_control_bytes(start, text_size);
   *cursor++ = '\r';
   *cursor = '\n';
   out.commit_copied(size);
@@ -458,6 +462,11 @@ DeferredResponse RequestHandler::defer() {
   return session_->defer();
 }
 
+ResponseStream RequestHandler::stream() {
+  if (stage_ == Stage::kHeaders) end_headers();
+  return ResponseStream(defer());
+}
+
 // ---- logging ----
 
 void RequestHandler::log_request(int code, int64_t size) {
@@ -529,7 +538,9 @@ std::string RequestHandler::log_date_time_string() const {
 }
 
 std::string RequestHandler::address_string() const {
-  return client_address().host();
+  // A unix-domain peer has no host; logs show where it came in instead.
+  const SocketAddress& client = client_address();
+  return client.is_unix() ? client.to_string() : client.host();
 }
 
 }  // namespace basehttp

@@ -23,6 +23,7 @@
 #include "http/deferred_response.hpp"
 #include "http/headers.hpp"
 #include "http/request.hpp"
+#include "http/response_stream.hpp"
 #include "http/server_options.hpp"
 #include "reactor/file_descriptor.hpp"
 #include "reactor/output_queue.hpp"
@@ -108,6 +109,11 @@ class RequestHandler {
   /// completed through the returned handle on the loop thread. Meanwhile
   /// this connection reads no further request.
   DeferredResponse defer();
+  /// Sends the status line and headers queued so far (ending the header
+  /// section if end_headers() was not called) and returns a stream for
+  /// the body, written over time. Like defer(), the connection reads no
+  /// further request until the stream is finished.
+  ResponseStream stream();
 
   // ---- Logging and formatting (Python's helpers) ----
 

@@ -1,6 +1,10 @@
 #include "http/server.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <system_error>
 
@@ -45,6 +49,7 @@ HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions
       response_head_(options_),
       deadlines_(options_) {
   start_listening(address);
+  make_workers();
 }
 
 HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& table,
@@ -55,6 +60,50 @@ HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& tab
       response_head_(options_),
       deadlines_(options_) {
   start_listening(address);
+  make_workers();
+}
+
+void HTTPServer::make_workers() {
+  ServerOptions worker_options = options_;
+  worker_options.threads = 1;
+  worker_options.handle_signals = false;  // this loop takes them and tells the others
+  for (unsigned i = 1; i < options_.threads; ++i) {
+    // TCP: a listener of its own on the same port, the kernel balancing
+    // between them; a unix or inherited socket has no such thing: shared.
+    ServerAddress address{address_.host(), address_.port()};
+    if (share_listener_) {
+      int copy = ::fcntl(acceptor_->fd(), F_DUPFD_CLOEXEC, 0);
+      if (copy < 0) throw std::system_error(errno, std::generic_category(), "dup listener");
+      address = ServerAddress::listening_socket(copy);
+    }
+    workers_.push_back(std::make_unique<HTTPServer>(address, table_, worker_options));
+  }
+}
+
+void HTTPServer::on_other_loops(void (HTTPServer::*action)()) {
+  for (auto& worker : workers_) {
+    HTTPServer* other = worker.get();
+    other->loop_.post([other, action] { (other->*action)(); });
+  }
+}
+
+FileDescriptor HTTPServer::open_listener(const ServerAddress& address) {
+  share_listener_ = address.listening_fd >= 0 || !address.unix_path.empty();
+  if (address.listening_fd >= 0) return adopt_listening_socket(address.listening_fd);
+  ListenOptions listen_options;
+  listen_options.backlog = options_.backlog;
+  listen_options.reuse_port = options_.reuse_port;
+  if (options_.threads > 1 && !share_listener_) {
+    listen_options.reuse_port = true;  // each loop listens on the port
+    options_.reuse_port = true;
+  }
+  listen_options.unix_mode = static_cast<mode_t>(address.unix_mode);
+  if (!address.unix_path.empty()) {
+    FileDescriptor listening = listen_unix(address.unix_path, listen_options);
+    unix_path_ = address.unix_path;
+    return listening;
+  }
+  return listen_tcp(bind_address(address), listen_options);
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {
@@ -67,13 +116,10 @@ void HTTPServer::start_listening(const ServerAddress& address) {
                             std::max(options_.idle_release_after, std::chrono::milliseconds(1))});
   tick_interval_ = std::clamp<EventLoop::Duration>(shortest / 4, std::chrono::milliseconds(5),
                                                    std::chrono::milliseconds(1000));
-  AcceptorOptions acceptor_options;
-  acceptor_options.backlog = options_.backlog;
-  acceptor_options.reuse_port = options_.reuse_port;
-  acceptor_ = std::make_unique<Acceptor>(
-      loop_, bind_address(address),
-      [this](FileDescriptor socket, const SocketAddress& peer) { accept(std::move(socket), peer); },
-      acceptor_options);
+  acceptor_ = std::make_unique<Acceptor>(loop_, open_listener(address),
+                                         [this](FileDescriptor socket, const SocketAddress& peer) {
+                                           accept(std::move(socket), peer);
+                                         });
   address_ = acceptor_->local_address();
   if (options_.handle_signals) {
     loop_.watch_signals({SIGINT, SIGTERM}, [this](int) {
@@ -87,14 +133,21 @@ void HTTPServer::start_listening(const ServerAddress& address) {
 }
 
 HTTPServer::~HTTPServer() {
+  for (auto& worker : workers_)
+    worker->loop_.stop();
+  for (std::thread& thread : worker_threads_)
+    thread.join();
+  workers_.clear();
   if (drain_timer_ != 0) loop_.cancel(drain_timer_);
   if (tick_timer_ != 0) loop_.cancel(tick_timer_);
   acceptor_.reset();
   slots_.clear();  // closes every connection without callbacks
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
 void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
   if (shutting_down_) return;  // closes the socket
+  ++stats_.connections_accepted;
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -180,6 +233,16 @@ void HTTPServer::release(uint32_t slot) {
   });
 }
 
+size_t HTTPServer::queued_output_bytes() const {
+  size_t total = 0;
+  for (const Slot& entry : slots_) {
+    if (entry.session && !entry.session->closed()) {
+      total += entry.session->connection().output().size();
+    }
+  }
+  return total;
+}
+
 Session* HTTPServer::find_session(uint32_t slot, uint32_t generation) const {
   if (slot >= slots_.size()) return nullptr;
   const Slot& entry = slots_[slot];
@@ -193,7 +256,15 @@ void HTTPServer::serve_forever() {
     if (drained_) return;
     serving_ = true;
   }
+  for (auto& worker : workers_) {
+    HTTPServer* other = worker.get();
+    worker_threads_.emplace_back([other] { other->serve_forever(); });
+  }
   loop_.run();
+  // Every loop drains before serve_forever() returns (shutdown() waits for it).
+  for (std::thread& thread : worker_threads_)
+    thread.join();
+  worker_threads_.clear();
   {
     std::lock_guard<std::mutex> lock(state_mutex_);
     serving_ = false;
@@ -214,6 +285,7 @@ void HTTPServer::shutdown() {
 void HTTPServer::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  on_other_loops(&HTTPServer::begin_shutdown);
   acceptor_->close();
   for (Slot& entry : slots_) {
     if (entry.session) entry.session->begin_shutdown();
@@ -226,6 +298,7 @@ void HTTPServer::begin_shutdown() {
 }
 
 void HTTPServer::close_remaining() {
+  on_other_loops(&HTTPServer::close_remaining);
   for (Slot& entry : slots_) {
     if (entry.session) entry.session->abort();
   }

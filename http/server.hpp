@@ -11,11 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/handler_table.hpp"
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
+#include "http/server_stats.hpp"
 #include "reactor/acceptor.hpp"
 #include "reactor/deadline_list.hpp"
 #include "reactor/event_loop.hpp"
@@ -40,8 +42,8 @@ class HTTPServer {
   HTTPServer(const HTTPServer&) = delete;
   HTTPServer& operator=(const HTTPServer&) = delete;
 
-  /// The bound host, numeric: "127.0.0.1", "::".
-  std::string server_name() const { return address_.host(); }
+  /// The bound host, numeric: "127.0.0.1", "::"; the path of a unix socket.
+  std::string server_name() const { return unix_path_.empty() ? address_.host() : unix_path_; }
   /// The bound port: the real one when port 0 was asked for.
   uint16_t server_port() const { return address_.port(); }
   const SocketAddress& server_address() const { return address_; }
@@ -65,6 +67,21 @@ class HTTPServer {
   const HandlerTable& handlers() const { return table_; }
   /// Open connections.
   size_t connection_count() const { return live_sessions_; }
+  /// The counters so far (a copy). Loop thread: from another, post() a
+  /// function that calls it.
+  ServerStats stats() const {
+    ServerStats copy = stats_;
+    copy.connections_open = live_sessions_;
+    return copy;
+  }
+  /// With options().threads > 1, the servers of the other loops (same
+  /// handlers and options, listeners of their own); their stats() are for
+  /// their own loop threads.
+  const std::vector<std::unique_ptr<HTTPServer>>& other_loops() const { return workers_; }
+  /// Response bytes queued on the open connections and not yet taken by
+  /// the kernel (for monitoring and tests: each connection stops reading
+  /// while its own share is over options().output_high_water). Loop thread.
+  size_t queued_output_bytes() const;
 
  private:
   friend class Session;
@@ -82,6 +99,10 @@ class HTTPServer {
   };
 
   void start_listening(const ServerAddress& address);
+  FileDescriptor open_listener(const ServerAddress& address);
+  void make_workers();
+  /// Runs `action` on every other loop's server, on its own loop thread.
+  void on_other_loops(void (HTTPServer::*action)());
   void accept(FileDescriptor socket, const SocketAddress& peer);
   void release(uint32_t slot);
   /// Lends a request state to `session` (from the pool; allocates only
@@ -106,6 +127,12 @@ class HTTPServer {
   ResponseHead response_head_;
   std::unique_ptr<Acceptor> acceptor_;
   SocketAddress address_;
+  ServerStats stats_;  // kept by the sessions, loop thread
+  // options().threads - 1 more loops, run by serve_forever() on threads of their own.
+  std::vector<std::unique_ptr<HTTPServer>> workers_;
+  std::vector<std::thread> worker_threads_;
+  bool share_listener_ = false;  // unix or inherited: the other loops accept on a dup
+  std::string unix_path_;        // the socket file this server made, removed at the end
 
   std::vector<std::unique_ptr<RequestState>> free_states_;  // before slots_: outlives them
   Deadlines deadlines_;

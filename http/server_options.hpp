@@ -2,7 +2,8 @@
 // class variables of Python's BaseHTTPRequestHandler (server_version,
 // sys_version, error_message_format, error_content_type, protocol_version,
 // responses), request limits, the access-log sink and shutdown behaviour.
-// Copied into the server at construction; plain data.
+// Copied into the server at construction; plain data, so any thread may
+// build one.
 #pragma once
 
 #include <chrono>
@@ -11,16 +12,41 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "http/status_table.hpp"
 
 namespace basehttp {
 
 /// Where a server listens: a host ("127.0.0.1", "::", "[::1]", "localhost",
-/// "" for every IPv4 interface) and a port (0 picks a free one).
+/// "" for every IPv4 interface) and a port (0 picks a free one); or a
+/// unix-domain socket path; or a socket already listening.
 struct ServerAddress {
+  ServerAddress() = default;
+  ServerAddress(std::string host_name, uint16_t port_number)
+      : host(std::move(host_name)), port(port_number) {}
+  /// A unix-domain socket at `path` (a stale socket file is replaced; the
+  /// server removes the file when it is destroyed), with permissions
+  /// `mode` (e.g. 0660; 0 leaves the umask's).
+  static ServerAddress unix_socket(std::string path, unsigned mode = 0) {
+    ServerAddress address;
+    address.unix_path = std::move(path);
+    address.unix_mode = mode;
+    return address;
+  }
+  /// A socket already listening (inherited from a parent, or from systemd:
+  /// see systemd_listening_sockets()); the server takes ownership.
+  static ServerAddress listening_socket(int fd) {
+    ServerAddress address;
+    address.listening_fd = fd;
+    return address;
+  }
+
   std::string host;
   uint16_t port = 0;
+  std::string unix_path;
+  unsigned unix_mode = 0;
+  int listening_fd = -1;
 };
 
 /// The error page used unless ServerOptions::error_message_format says
@@ -99,6 +125,13 @@ struct ServerOptions {
   bool handle_signals = false;
   /// How long shutdown() lets in-flight responses finish before closing.
   std::chrono::milliseconds drain_timeout{10000};
+  /// Event loops, each on a thread of its own with its own listener on the
+  /// address (SO_REUSEPORT; a unix or inherited socket is shared), so the
+  /// kernel spreads connections over them. A connection stays on its loop,
+  /// and its handlers run on that loop's thread: handlers must be safe to
+  /// run on several threads at once when this is above 1. Applies to
+  /// serve_forever().
+  unsigned threads = 1;
   /// listen() backlog and SO_REUSEPORT for the listening socket.
   int backlog = 4096;
   bool reuse_port = false;

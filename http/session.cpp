@@ -83,6 +83,7 @@ void Session::dispatch() {
   std::string_view method = request.method.in(connection_.input().peek());
   const HandlerTable::Handler* entry = find_handler(server_.handlers(), method);
   ++sequence_;
+  ++server_.stats_.requests;
   handler.begin(&request, true);
   if (request.message_size == 0) handler.set_close_connection(true);  // body unread
   dispatching_ = true;
@@ -110,6 +111,7 @@ void Session::finish_request() {
   Request& request = state_->request;
   RequestHandler& handler = state_->handler;
   handler.finish();
+  count_response(handler.status());
   Buffer& input = connection_.input();
   // A request answered before its body arrived (see on_headers_complete)
   // leaves the body unread: the connection cannot go on.
@@ -138,8 +140,11 @@ void Session::answer_parse_error() {
   ++sequence_;
   handler.begin(&state_->request, state_->parser.request_line_parsed());
   handler.set_close_connection(true);
-  handler.send_error(state_->parser.error_status(), state_->parser.error_message());
+  int status = state_->parser.error_status();
+  handler.send_error(status, state_->parser.error_message());
   handler.finish();
+  count_response(status);
+  ++server_.stats_.parse_errors[static_cast<size_t>(parse_error_kind(status))];
   connection_.close_after_flush(/*linger=*/true);
 }
 
@@ -151,6 +156,7 @@ void Session::answer_timeout() {
   handler.set_close_connection(true);
   handler.send_error(408);
   handler.finish();
+  count_response(408);
   connection_.close_after_flush(/*linger=*/true);
 }
 
@@ -168,10 +174,46 @@ void Session::on_hangup_while_paused(Connection&) {
 
 void Session::on_output_drained(Connection&) {
   over_high_water_ = false;
+  if (state_ != nullptr && state_->stream_drained) {
+    auto drained = std::move(state_->stream_drained);
+    state_->stream_drained = nullptr;
+    drained();  // may write, finish, or meet a closed connection
+  }
   resume();
 }
 
+bool Session::stream_write(std::string_view data) {
+  state_->handler.write(data);
+  connection_.flush();
+  update_wait();  // a client that stops reading meets the send timeout
+  return !connection_.closed();
+}
+
+bool Session::stream_writable() const {
+  return connection_.output().size() < server_.options().output_high_water;
+}
+
+void Session::stream_on_drain(std::function<void()> callback) {
+  size_t low_water = server_.options().output_low_water;
+  if (connection_.output().size() <= low_water) {
+    // Already drained: no flush will report it, so the loop does, soon.
+    DeferredResponse handle = defer();
+    server_.loop().run_soon([handle, callback = std::move(callback)] {
+      if (handle.pending()) callback();
+    });
+    return;
+  }
+  state_->stream_drained = std::move(callback);
+  connection_.watch_drain(low_water);
+}
+
 void Session::on_closed(Connection&) {
+  count_bytes();
+  if (state_ != nullptr && awaiting_deferred_ && state_->stream_closed) {
+    auto closed = std::move(state_->stream_closed);
+    state_->stream_closed = nullptr;
+    closed();  // the stream's client is gone
+  }
   if (list() != nullptr) list()->remove(*this);
   wait_ = Wait::kNone;
   server_.release(slot_);
@@ -217,7 +259,21 @@ void Session::wait_on(Wait wait) {
   wait_ = wait;
 }
 
+void Session::count_response(int status) {
+  if (status >= 100 && status < 600) ++server_.stats_.responses_by_class[status / 100];
+}
+
+void Session::count_bytes() {
+  uint64_t read = connection_.bytes_read();
+  uint64_t sent = connection_.output().bytes_sent();
+  server_.stats_.bytes_in += read - bytes_in_counted_;
+  server_.stats_.bytes_out += sent - bytes_out_counted_;
+  bytes_in_counted_ = read;
+  bytes_out_counted_ = sent;
+}
+
 void Session::update_wait() {
+  count_bytes();
   if (!connection_.open()) return;
   // Whatever happened since the last look may have been a whole request
   // served: what counts is progress, not the state alone.
@@ -258,16 +314,21 @@ void Session::update_wait() {
 
 void Session::on_deadline(Wait wait) {
   wait_ = Wait::kNone;
+  auto count_timeout = [this](TimeoutKind kind) {
+    ++server_.stats_.timeouts[static_cast<size_t>(kind)];
+  };
   switch (wait) {
     case Wait::kIdle:
       release_resources();
       wait_on(Wait::kKeepAlive);
       return;
     case Wait::kKeepAlive:
+      count_timeout(TimeoutKind::kKeepAlive);
       connection_.close_after_flush();
       return;
     case Wait::kHeader:
     case Wait::kBody:
+      count_timeout(wait == Wait::kHeader ? TimeoutKind::kHeader : TimeoutKind::kBody);
       if (state_ != nullptr && !dispatching_ && !awaiting_deferred_) {
         answer_timeout();
       } else {
@@ -275,6 +336,7 @@ void Session::on_deadline(Wait wait) {
       }
       return;
     case Wait::kSend:
+      count_timeout(TimeoutKind::kSend);
       connection_.abort();
       return;
     case Wait::kNone:
@@ -311,6 +373,8 @@ bool Session::complete_deferred(uint64_t sequence, const DeferredResponse::Compl
     handler.fail("unknown exception");
   }
   dispatching_ = was_dispatching;
+  state_->stream_drained = nullptr;
+  state_->stream_closed = nullptr;
   // Completed from inside the handler itself: dispatch() carries on.
   if (was_dispatching) return true;
   awaiting_deferred_ = false;

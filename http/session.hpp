@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "http/deferred_response.hpp"
@@ -32,6 +33,9 @@ struct RequestState {
   RequestParser parser;
   Request request;
   RequestHandler handler;
+  // A ResponseStream's producer callbacks, while it streams.
+  std::function<void()> stream_drained;
+  std::function<void()> stream_closed;
 };
 
 class Session final : public ConnectionHandler, public DeadlineEntry {
@@ -68,11 +72,21 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   bool complete_deferred(uint64_t sequence, const DeferredResponse::Completion& finish);
   bool awaits(uint64_t sequence) const;
 
+  // A ResponseStream of the request awaited (callers checked awaits()).
+  bool stream_write(std::string_view data);
+  bool stream_writable() const;
+  size_t stream_queued() const { return connection_.output().size(); }
+  void stream_on_drain(std::function<void()> callback);
+  void stream_on_close(std::function<void()> callback) {
+    state_->stream_closed = std::move(callback);
+  }
+
   bool closed() const { return connection_.closed(); }
   /// The server is stopping: responses say Connection: close.
   bool shutting_down() const { return shutting_down_; }
   HTTPServer& server() { return server_; }
   Connection& connection() { return connection_; }
+  const Connection& connection() const { return connection_; }
 
  private:
   void on_input(Connection&) override { process_input(); }
@@ -97,6 +111,10 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   DeadlineList* list_for(Wait wait) const;
   /// Gives the request state and the buffers back (idle for a while).
   void release_resources();
+  /// Adds the response just finished, and the bytes moved since the last
+  /// call, to the server's counters.
+  void count_response(int status);
+  void count_bytes();
 
   HTTPServer& server_;
   Connection connection_;
@@ -105,6 +123,8 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   uint64_t bytes_seen_ = 0;              // connection bytes read at the last update_wait()
   uint64_t sequence_seen_ = 0;           // requests dispatched at the last update_wait()
   size_t output_seen_ = 0;               // queued bytes when the send deadline was set
+  uint64_t bytes_in_counted_ = 0;        // bytes read already added to the server's stats
+  uint64_t bytes_out_counted_ = 0;       // bytes sent already added to the server's stats
   uint32_t slot_;
   uint32_t generation_;
   Wait wait_ = Wait::kNone;

@@ -1,7 +1,8 @@
 // StatusTable: Python's `responses`: for each status code its reason phrase
 // and a one-line explanation, used in status lines and error pages. Starts
 // with every code in the IANA registry; an application may change or add
-// entries through ServerOptions::responses. Immutable while a server runs.
+// entries through ServerOptions::responses. Immutable while a server runs,
+// so any thread may read it.
 #pragma once
 
 #include <string>

@@ -5,8 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <string>
-#include <system_error>
+#include <utility>
 
 namespace basehttp {
 namespace {
@@ -15,35 +14,16 @@ using std::chrono::milliseconds;
 constexpr milliseconds kFirstBackoff{10};
 constexpr milliseconds kMaxBackoff{500};
 
-void set_option(int fd, int level, int name, int value, const char* what) {
-  if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
-    throw std::system_error(errno, std::generic_category(), what);
-  }
-}
-
 }  // namespace
 
 Acceptor::Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
                    AcceptorOptions options)
-    : loop_(loop), on_connection_(std::move(on_connection)) {
-  socket_.reset(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!socket_) throw std::system_error(errno, std::generic_category(), "socket");
-  set_option(socket_.get(), SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
-  if (options.reuse_port) {
-    set_option(socket_.get(), SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)");
-  }
-  if (address.is_ipv6()) {
-    set_option(socket_.get(), IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6_only ? 1 : 0,
-               "setsockopt(IPV6_V6ONLY)");
-  }
-  if (::bind(socket_.get(), address.get(), address.length()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "bind " + address.to_string());
-  }
-  if (::listen(socket_.get(), options.backlog) != 0) {
-    throw std::system_error(errno, std::generic_category(), "listen");
-  }
-  auto bound = SocketAddress::local_of(socket_.get());
-  local_address_ = bound ? *bound : address;
+    : Acceptor(loop, listen_tcp(address, options), std::move(on_connection)) {}
+
+Acceptor::Acceptor(EventLoop& loop, FileDescriptor listening, NewConnection on_connection)
+    : loop_(loop), socket_(std::move(listening)), on_connection_(std::move(on_connection)) {
+  if (auto bound = SocketAddress::local_of(socket_.get())) local_address_ = *bound;
+  tcp_ = local_address_.family() == AF_INET || local_address_.family() == AF_INET6;
   loop_.add(socket_.get(), EPOLLIN, this);
 }
 
@@ -84,8 +64,10 @@ void Acceptor::accept_pending() {
       }
     }
     FileDescriptor socket(fd);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (tcp_) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     on_connection_(std::move(socket),
                    SocketAddress(reinterpret_cast<sockaddr*>(&peer), peer_length));
   }

@@ -1,24 +1,19 @@
-// Acceptor: a listening TCP socket on an EventLoop that accepts every
-// pending connection when it becomes readable and hands each one over as a
-// nonblocking, close-on-exec socket with TCP_NODELAY. Loop thread only.
+// Acceptor: a listening socket (TCP or unix-domain) on an EventLoop that
+// accepts every pending connection when it becomes readable and hands each
+// one over as a nonblocking, close-on-exec socket (with TCP_NODELAY for
+// TCP). Loop thread only.
 #pragma once
 
 #include <functional>
 
 #include "reactor/event_loop.hpp"
 #include "reactor/file_descriptor.hpp"
+#include "reactor/listen_socket.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
 
-struct AcceptorOptions {
-  /// listen() backlog; the kernel caps it at net.core.somaxconn.
-  int backlog = 4096;
-  /// SO_REUSEPORT, so several loops can each own a listener on one port.
-  bool reuse_port = false;
-  /// For "::": false serves IPv4 clients too (dual stack), as Python does.
-  bool ipv6_only = false;
-};
+using AcceptorOptions = ListenOptions;
 
 class Acceptor final : public IoHandler {
  public:
@@ -30,10 +25,14 @@ class Acceptor final : public IoHandler {
   /// Accepting starts at once.
   Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
            AcceptorOptions options = {});
+  /// Accepts on `listening`, a socket already listening (see listen_socket.hpp).
+  Acceptor(EventLoop& loop, FileDescriptor listening, NewConnection on_connection);
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 
+  /// The listening socket (-1 once closed).
+  int fd() const { return socket_.get(); }
   /// The bound address, with the real port when 0 was asked for.
   const SocketAddress& local_address() const { return local_address_; }
 
@@ -54,6 +53,7 @@ class Acceptor final : public IoHandler {
   FileDescriptor socket_;
   SocketAddress local_address_;
   NewConnection on_connection_;
+  bool tcp_ = true;  // accepted sockets get TCP_NODELAY
   bool paused_ = false;
   EventLoop::TimerId retry_timer_ = 0;
   EventLoop::Duration backoff_{};

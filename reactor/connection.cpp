@@ -52,6 +52,14 @@ void Connection::process() {
   } else {
     if (state_ == State::kOpen) read_input();
     if (state_ != State::kClosed) flush();
+    // The flush may have resumed reading (the queue fell to its low-water
+    // mark) with bytes still waiting in the socket: edge-triggered, no new
+    // event would announce them, so read them now. Each round needs the
+    // queue to drain again, so this ends.
+    while (state_ == State::kOpen && !reading_paused_ && readable_) {
+      read_input();
+      if (state_ != State::kClosed) flush();
+    }
   }
   processing_ = false;
   if (state_ == State::kOpen) handler_.on_batch_end(*this);

@@ -39,6 +39,7 @@ class Connection final : public IoHandler {
   Buffer& input() { return *input_in_use_; }
   const Buffer& input() const { return *input_in_use_; }
   OutputQueue& output() { return output_; }
+  const OutputQueue& output() const { return output_; }
   EventLoop& loop() { return loop_; }
   const SocketAddress& peer() const { return peer_; }
   int fd() const { return socket_.get(); }

@@ -90,9 +90,15 @@ void EventLoop::run() {
     }
     ++iterations_;
     refresh_clock();
+    batch_ = events;
+    batch_size_ = ready;
     for (int i = 0; i < ready; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->handle_events(events[i].events);
+      // Null when its handler was detached by an earlier event of this batch.
+      if (auto* handler = static_cast<IoHandler*>(events[i].data.ptr)) {
+        handler->handle_events(events[i].events);
+      }
     }
+    batch_size_ = 0;
     run_soon_queue();
   }
   quit_.store(false, std::memory_order_release);
@@ -244,6 +250,13 @@ void EventLoop::remove(int fd) {
   if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != ENOENT &&
       errno != EBADF) {
     die("epoll_ctl(DEL)");
+  }
+}
+
+void EventLoop::detach(int fd, IoHandler* handler) {
+  remove(fd);
+  for (int i = 0; i < batch_size_; ++i) {
+    if (batch_[i].data.ptr == handler) batch_[i].data.ptr = nullptr;
   }
 }
 

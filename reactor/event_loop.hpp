@@ -23,6 +23,8 @@
 #include "reactor/io_handler.hpp"
 #include "reactor/scratch_buffer.hpp"
 
+struct epoll_event;
+
 namespace basehttp {
 
 class EventLoop {
@@ -71,6 +73,10 @@ class EventLoop {
   void add(int fd, uint32_t events, IoHandler* handler);
   void modify(int fd, uint32_t events, IoHandler* handler);
   void remove(int fd);
+  /// remove(), and drops readiness already collected for `handler` in the
+  /// current iteration, so it may be destroyed at once (not only after
+  /// the iteration, as the loop's own handlers are).
+  void detach(int fd, IoHandler* handler);
 
   /// Blocks `signals` in the calling thread (threads started later inherit
   /// that) and delivers them to `handler` on the loop thread through a
@@ -151,6 +157,9 @@ class EventLoop {
   std::unordered_map<TimerId, Timer> timers_;
   TimerId next_timer_id_ = 1;
   Clock::time_point armed_for_ = Clock::time_point::max();
+  // The events of the iteration being dispatched (for detach()).
+  epoll_event* batch_ = nullptr;
+  int batch_size_ = 0;
 
   ScratchBuffer input_scratch_;
   ScratchBuffer output_scratch_;

@@ -58,6 +58,7 @@ void OutputQueue::append_file(std::shared_ptr<const FileDescriptor> file, uint64
 
 void OutputQueue::consume(size_t n) {
   queued_bytes_ -= n;
+  bytes_sent_ += n;
   while (n > 0) {
     Segment& segment = segments_[head_];
     size_t step = n < segment.remaining ? n : segment.remaining;

@@ -70,6 +70,8 @@ class OutputQueue {
 
   /// Bytes still to send.
   size_t size() const { return queued_bytes_; }
+  /// Bytes the kernel has taken from this queue since it was made.
+  uint64_t bytes_sent() const { return bytes_sent_; }
   bool empty() const { return queued_bytes_ == 0; }
   /// Drops everything queued (the connection is being aborted).
   void clear();
@@ -108,6 +110,7 @@ class OutputQueue {
   size_t unsealed_ = 0;        // bytes at the end of copied_ not yet in a segment
   bool not_a_socket_ = false;  // flushed into a pipe: no sendmsg flags
   size_t queued_bytes_ = 0;
+  uint64_t bytes_sent_ = 0;
 };
 
 }  // namespace basehttp

@@ -8,6 +8,11 @@
 namespace basehttp {
 
 SocketAddress::SocketAddress(const sockaddr* address, socklen_t length) {
+  if (length >= sizeof(sa_family_t) && address->sa_family == AF_UNIX) {
+    storage_.any.sa_family = AF_UNIX;  // the path does not fit, and is not needed
+    length_ = sizeof(sa_family_t);
+    return;
+  }
   length_ = length > sizeof(storage_) ? static_cast<socklen_t>(sizeof(storage_)) : length;
   std::memcpy(&storage_, address, length_);
 }
@@ -93,6 +98,7 @@ std::string SocketAddress::host() const {
 }
 
 std::string SocketAddress::to_string() const {
+  if (is_unix()) return "unix:";
   std::string port_text = std::to_string(port());
   if (is_ipv6()) return "[" + host() + "]:" + port_text;
   return host() + ":" + port_text;

@@ -1,5 +1,6 @@
 // SocketAddress: an IPv4 or IPv6 endpoint (address + port) as the kernel
-// takes it, with parsing and printing. A value type; any thread.
+// takes it, with parsing and printing; or the bare family of a unix-domain
+// peer (whose path, if any, is not kept). A value type; any thread.
 #pragma once
 
 #include <netinet/in.h>
@@ -34,10 +35,12 @@ class SocketAddress {
 
   int family() const { return storage_.any.sa_family; }
   bool is_ipv6() const { return family() == AF_INET6; }
+  bool is_unix() const { return family() == AF_UNIX; }
   uint16_t port() const;
   /// The numeric host without brackets: "127.0.0.1", "::1".
   std::string host() const;
-  /// host:port, with brackets around IPv6 hosts: "[::1]:8000".
+  /// host:port, with brackets around IPv6 hosts: "[::1]:8000"; "unix:" for
+  /// a unix-domain address.
   std::string to_string() const;
 
   const sockaddr* get() const { return &storage_.any; }

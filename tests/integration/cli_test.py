@@ -6,6 +6,7 @@ usage: cli_test.py BASEHTTPD REPORT_NAME
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +93,68 @@ def main():
             result = run([binary, "--cgi", "0"])
             case.check(result.returncode != 0 and "not available" in result.stderr,
                        repr(result.stderr))
+
+        with report.case("Cli", "ServesOnAUnixSocketForCurl") as case:
+            if shutil.which("curl") is None:
+                case.skip("curl is not installed (./dev test installs it)")
+            else:
+                path = os.path.join(top, "basehttpd.sock")
+                process = subprocess.Popen([binary, "-q", "--unix", path], cwd=top,
+                                           stdout=subprocess.PIPE, text=True)
+                try:
+                    banner = process.stdout.readline()  # printed once it listens
+                    case.check(banner == f"Serving HTTP on unix:{path} ...\n", repr(banner))
+                    fetched = run(["curl", "-sS", "--max-time", "10", "--unix-socket", path,
+                                   "http://localhost/file.txt"])
+                    case.check(fetched.stdout == "content", repr(fetched.stdout + fetched.stderr))
+                finally:
+                    process.terminate()
+                    case.check(process.wait(timeout=30) == 0, "no clean exit on SIGTERM")
+                case.check(not os.path.exists(path), "the socket file was left behind")
+
+        with report.case("Cli", "ServesOnTheSocketSystemdPasses") as case:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(16)
+            port = listener.getsockname()[1]
+            # LISTEN_PID must name basehttpd itself: the shell sets it, then execs.
+            environment = dict(os.environ, LISTEN_FDS="1")
+            process = subprocess.Popen(
+                ["sh", "-c", 'LISTEN_PID=$$ exec "$0" -q 1', binary], cwd=top,
+                stdout=subprocess.PIPE, text=True, env=environment,
+                # fd 3 is kept (pass_fds) and made the listener by dup2 in the child.
+                pass_fds=sorted({listener.fileno(), 3}),
+                preexec_fn=lambda: os.dup2(listener.fileno(), 3))
+            listener.close()  # basehttpd has its own copy as fd 3
+            try:
+                banner = process.stdout.readline()
+                case.check(banner.startswith("Serving HTTP on the socket systemd passed "
+                                             f"(127.0.0.1:{port})"), repr(banner))
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/file.txt")
+                case.check(connection.getresponse().read() == b"content", "wrong body")
+                connection.close()
+            finally:
+                process.terminate()
+                case.check(process.wait(timeout=30) == 0, "no clean exit on SIGTERM")
+
+        with report.case("Cli", "TwoThreadsServeOnePort") as case:
+            port = servers.free_port()
+            process = subprocess.Popen([binary, "-q", "--threads", "2", "-b", "127.0.0.1",
+                                        str(port)], cwd=top, stdout=subprocess.PIPE, text=True)
+            try:
+                servers.wait_listening(port, process)
+                for _ in range(20):  # new connections, spread by the kernel
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    connection.request("GET", "/file.txt")
+                    case.check(connection.getresponse().read() == b"content", "wrong body")
+                    connection.close()
+                threads = len(os.listdir(f"/proc/{process.pid}/task"))
+                case.check(threads == 2, f"{threads} threads, not 2")
+            finally:
+                process.terminate()
+                case.check(process.wait(timeout=30) == 0, "no clean exit on SIGTERM")
+
     report.finish()
 
 

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,19 @@ size_t Response::header_count(std::string_view name) const {
   for (const auto& field : headers)
     count += iequals(field.first, name) ? 1 : 0;
   return count;
+}
+
+RawClient::RawClient(const UnixPath& unix_path, Duration timeout) : timeout_(timeout) {
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (unix_path.path.size() >= sizeof(address.sun_path)) throw std::runtime_error("path too long");
+  std::memcpy(address.sun_path, unix_path.path.data(), unix_path.path.size());
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
 }
 
 RawClient::RawClient(uint16_t port, std::string host, Duration timeout, int receive_buffer)

@@ -38,6 +38,12 @@ class RawClient {
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
+  /// Connects to the unix-domain socket at `path` instead.
+  struct UnixPath {
+    std::string path;
+  };
+  explicit RawClient(const UnixPath& unix_path, Duration timeout = Duration(10000));
+
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
 

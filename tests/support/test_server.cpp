@@ -20,8 +20,10 @@ void send_text(RequestHandler& handler, int code, std::string_view body) {
 }
 
 TestServer::TestServer(HandlerTable& table, ServerOptions options, std::string host)
-    : server_(std::make_unique<HTTPServer>(ServerAddress{std::move(host), 0}, table,
-                                           std::move(options))) {
+    : TestServer(table, std::move(options), ServerAddress{std::move(host), 0}) {}
+
+TestServer::TestServer(HandlerTable& table, ServerOptions options, ServerAddress address)
+    : server_(std::make_unique<HTTPServer>(std::move(address), table, std::move(options))) {
   thread_ = std::thread([this] { server_->serve_forever(); });
 }
 

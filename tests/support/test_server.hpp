@@ -42,6 +42,8 @@ class TestServer {
  public:
   explicit TestServer(HandlerTable& table, ServerOptions options = quiet_options(),
                       std::string host = "127.0.0.1");
+  /// Listens where `address` says (a unix socket, an inherited fd...).
+  TestServer(HandlerTable& table, ServerOptions options, ServerAddress address);
   ~TestServer();
 
   uint16_t port() const { return server_->server_port(); }

@@ -1,0 +1,62 @@
+#include "http/server_stats.hpp"
+
+namespace basehttp {
+
+ParseErrorKind parse_error_kind(int status) {
+  switch (status) {
+    case 400:
+      return ParseErrorKind::kBadRequest;
+    case 413:
+      return ParseErrorKind::kBodyTooLarge;
+    case 414:
+      return ParseErrorKind::kTargetTooLong;
+    case 417:
+      return ParseErrorKind::kExpectationFailed;
+    case 431:
+      return ParseErrorKind::kHeaderTooLarge;
+    case 501:
+      return ParseErrorKind::kNotImplemented;
+    case 505:
+      return ParseErrorKind::kVersionUnsupported;
+    default:
+      return ParseErrorKind::kOther;
+  }
+}
+
+std::string_view name_of(ParseErrorKind kind) {
+  switch (kind) {
+    case ParseErrorKind::kBadRequest:
+      return "bad_request";
+    case ParseErrorKind::kBodyTooLarge:
+      return "body_too_large";
+    case ParseErrorKind::kTargetTooLong:
+      return "target_too_long";
+    case ParseErrorKind::kHeaderTooLarge:
+      return "header_too_large";
+    case ParseErrorKind::kExpectationFailed:
+      return "expectation_failed";
+    case ParseErrorKind::kNotImplemented:
+      return "not_implemented";
+    case ParseErrorKind::kVersionUnsupported:
+      return "version_unsupported";
+    default:
+      return "other";
+  }
+}
+
+std::string_view name_of(TimeoutKind kind) {
+  switch (kind) {
+    case TimeoutKind::kHeader:
+      return "header";
+    case TimeoutKind::kBody:
+      return "body";
+    case TimeoutKind::kSend:
+      return "send";
+    case TimeoutKind::kKeepAlive:
+      return "keep_alive";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace basehttp

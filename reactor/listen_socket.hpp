@@ -1,0 +1,49 @@
+// Listening sockets for an Acceptor, however a deployment provides them:
+// bound here to a TCP address or to a unix-domain path (a stale socket file
+// left by a dead process is replaced, a live one is not), or adopted
+// already listening (inherited from a parent process, or passed by
+// systemd's socket activation). Start-up calls that throw
+// std::system_error naming what failed; any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "reactor/file_descriptor.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+struct ListenOptions {
+  /// listen() backlog; the kernel caps it at net.core.somaxconn.
+  int backlog = 4096;
+  /// SO_REUSEPORT, so several loops can each own a listener on one port.
+  bool reuse_port = false;
+  /// For "::": false serves IPv4 clients too (dual stack), as Python does.
+  bool ipv6_only = false;
+  /// Permissions of a unix-domain socket file (e.g. 0660); 0 leaves what
+  /// the umask gives.
+  mode_t unix_mode = 0;
+};
+
+/// A nonblocking, close-on-exec socket listening on `address` (port 0
+/// picks a free port).
+FileDescriptor listen_tcp(const SocketAddress& address, const ListenOptions& options = {});
+
+/// Same on the unix-domain socket `path` (at most 107 bytes). A socket
+/// file nobody listens on any more is replaced; a path in use, or one
+/// that is not a socket, is an error. The caller removes the file when done.
+FileDescriptor listen_unix(const std::string& path, const ListenOptions& options = {});
+
+/// Takes ownership of `fd`, which must be a listening stream socket, and
+/// makes it nonblocking and close-on-exec.
+FileDescriptor adopt_listening_socket(int fd);
+
+/// The listening sockets systemd passed to this process (LISTEN_PID is us,
+/// LISTEN_FDS of them from fd 3 on), or none. The variables are removed so
+/// that children do not take them for theirs.
+std::vector<int> systemd_listening_sockets();
+
+}  // namespace basehttp
