@@ -89,10 +89,28 @@ def main():
                 case.check(result.returncode == 2, f"{argv}: exit {result.returncode}")
                 case.check("error" in result.stderr, f"{argv}: {result.stderr!r}")
 
-        with report.case("Cli", "CgiIsNotAvailableYet") as case:
-            result = run([binary, "--cgi", "0"])
-            case.check(result.returncode != 0 and "not available" in result.stderr,
-                       repr(result.stderr))
+        with report.case("Cli", "CgiRunsScriptsAndServesFiles") as case:
+            folder = os.path.join(top, "cgi-bin")
+            os.makedirs(folder, exist_ok=True)
+            script = os.path.join(folder, "hello.sh")
+            with open(script, "w") as out:
+                out.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhello from cgi\\n'\n")
+            os.chmod(script, 0o755)
+            for extra, expected in (((), b"#!/bin/sh"), (("--cgi",), b"hello from cgi\n")):
+                server = servers.basehttpd(binary, top, os.path.join(top, "cgi.log"), extra)
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+                    connection.request("GET", "/cgi-bin/hello.sh")
+                    response = connection.getresponse()
+                    body = response.read()
+                    case.check(response.status == 200 and body.startswith(expected),
+                               f"{extra}: {response.status} {body[:40]!r}")
+                    connection.request("GET", "/file.txt")
+                    response = connection.getresponse()
+                    case.check(response.read() == b"content", f"{extra}: static file")
+                    connection.close()
+                finally:
+                    server.stop()
 
         with report.case("Cli", "ServesOnAUnixSocketForCurl") as case:
             if shutil.which("curl") is None:
