@@ -1,0 +1,133 @@
+#include "reactor/listener_handover.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace basehttp {
+namespace {
+
+// A copy of `fd` above the numbers the child is given, so that no dup2 in
+// the child has the same source and target (which would leave
+// FD_CLOEXEC set, and the descriptor closed by exec).
+FileDescriptor high_copy(int fd) {
+  return FileDescriptor(::fcntl(fd, F_DUPFD_CLOEXEC, 10));
+}
+
+}  // namespace
+
+ListenerHandover::~ListenerHandover() {
+  if (timer_ != 0) loop_.cancel(timer_);
+}
+
+bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& argv,
+                             std::chrono::milliseconds ready_timeout, Done done,
+                             std::string* error) {
+  auto fail = [error](const char* what, int code) {
+    *error = std::string(what) + ": " + std::strerror(code);
+    return false;
+  };
+  if (in_progress()) return fail("handover", EALREADY);
+  if (argv.empty()) return fail("handover", EINVAL);
+  // A child from an earlier attempt that failed may be waiting to be reaped.
+  if (child_ > 0) ::waitpid(child_, nullptr, WNOHANG);
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("pipe2", errno);
+  FileDescriptor read_end(pipe_fds[0]);
+  FileDescriptor write_end(pipe_fds[1]);
+  FileDescriptor listener = high_copy(listening_fd);
+  FileDescriptor writer = high_copy(write_end.get());
+  if (!listener || !writer) return fail("fcntl(F_DUPFD)", errno);
+  if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return fail("fcntl", errno);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, listener.get(), kListenFd);
+  posix_spawn_file_actions_adddup2(&actions, writer.get(), kReadyFd);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // The loop blocks the signals it takes through its signalfd, and ignores
+  // SIGPIPE; a new program must start with neither.
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int signal_number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, signal_number);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) return fail("posix_spawn", spawned);
+
+  // Our copies of the write end close here: the pipe reads EOF as soon as
+  // the child has closed (or never kept) its own.
+  child_ = pid;
+  ready_pipe_ = std::move(read_end);
+  received_.clear();
+  done_ = std::move(done);
+  watch_ = std::make_unique<FdWatch>(loop_, ready_pipe_.get(), true, false,
+                                     [this](Readiness) { on_readable(); });
+  timer_ = loop_.run_after(ready_timeout, [this, ready_timeout] {
+    timer_ = 0;
+    ::kill(child_, SIGTERM);
+    finish(false, "not ready after " + std::to_string(ready_timeout.count()) + " ms");
+  });
+  return true;
+}
+
+void ListenerHandover::on_readable() {
+  char chunk[64];
+  for (;;) {
+    ssize_t n = ::read(ready_pipe_.get(), chunk, sizeof(chunk));
+    if (n > 0) {
+      received_.append(chunk, static_cast<size_t>(n));
+      if (received_.find("READY=1\n") != std::string::npos) return finish(true, {});
+      if (received_.size() > 4096) return finish(false, "unexpected readiness message");
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    ::waitpid(child_, nullptr, WNOHANG);
+    return finish(false, "the new process exited before it was ready");
+  }
+}
+
+void ListenerHandover::finish(bool ready, const std::string& failure) {
+  if (timer_ != 0) loop_.cancel(timer_);
+  timer_ = 0;
+  // The watch may be the caller of this function: it stops now and is
+  // destroyed once the current events are handled.
+  watch_->stop();
+  loop_.run_soon([watch = std::shared_ptr<FdWatch>(std::move(watch_))] {});
+  ready_pipe_.reset();
+  Done done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(ready, failure);
+}
+
+void ListenerHandover::report_ready(int fd) {
+  static constexpr char kReady[] = "READY=1\n";
+  ssize_t written;
+  do {
+    written = ::write(fd, kReady, sizeof(kReady) - 1);
+  } while (written < 0 && errno == EINTR);
+  ::close(fd);
+}
+
+}  // namespace basehttp

@@ -1,0 +1,71 @@
+// ListenerHandover: hands a listening socket to a new process (this program
+// restarted, or a new version of it) so that a restart loses no
+// connection. The new process gets the socket as fd 3 and a readiness pipe
+// as fd 4; once it serves it writes "READY=1\n" there (report_ready()),
+// and the old process, told on its loop, stops accepting and drains. The
+// socket, with the connections waiting in its accept queue, stays open in
+// the new process throughout: there is one queue, not one per process.
+// (Two processes with SO_REUSEPORT listeners have a queue each, and the
+// old one's close resets the connections still in it unless
+// net.ipv4.tcp_migrate_req is 1.) start() and the callback: loop thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reactor/event_loop.hpp"
+#include "reactor/fd_watch.hpp"
+#include "reactor/file_descriptor.hpp"
+
+namespace basehttp {
+
+class ListenerHandover {
+ public:
+  /// Where the new process finds the listening socket and the pipe.
+  static constexpr int kListenFd = 3;
+  static constexpr int kReadyFd = 4;
+  /// Runs once per start(): `ready` true when the new process said it
+  /// serves; false with why when it exited first or took too long (it is
+  /// then sent SIGTERM). Loop thread.
+  using Done = std::function<void(bool ready, const std::string& failure)>;
+
+  explicit ListenerHandover(EventLoop& loop) : loop_(loop) {}
+  ~ListenerHandover();
+  ListenerHandover(const ListenerHandover&) = delete;
+  ListenerHandover& operator=(const ListenerHandover&) = delete;
+
+  /// Starts `argv` (argv[0] is the program's path; the environment is
+  /// this process's) with `listening_fd` as fd 3 and the pipe as fd 4, the
+  /// signal mask cleared and default signal actions. `listening_fd` stays
+  /// open here. Returns false and sets `error` when no process could be
+  /// started (nothing else happens then); otherwise `done` runs later.
+  bool start(int listening_fd, const std::vector<std::string>& argv,
+             std::chrono::milliseconds ready_timeout, Done done, std::string* error);
+  /// A handover was started and `done` has not run yet.
+  bool in_progress() const { return watch_ != nullptr; }
+  /// The process started last (0 before any).
+  pid_t child() const { return child_; }
+
+  /// The new process's side: tells the old one it serves, through `fd`
+  /// (kReadyFd when started by start()), and closes it. Any thread.
+  static void report_ready(int fd);
+
+ private:
+  void on_readable();
+  void finish(bool ready, const std::string& failure);
+
+  EventLoop& loop_;
+  FileDescriptor ready_pipe_;  // read end
+  std::unique_ptr<FdWatch> watch_;
+  EventLoop::TimerId timer_ = 0;
+  std::string received_;
+  Done done_;
+  pid_t child_ = 0;
+};
+
+}  // namespace basehttp

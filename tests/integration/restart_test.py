@@ -1,0 +1,187 @@
+"""Zero-downtime restarts of basehttpd (SIGUSR2: a new process inherits the
+listening socket, the old one drains): under a bounded load of keep-alive
+and new-connection clients, basehttpd is restarted 5 times, and every
+request gets its 200 with the right body, no connection is reset or
+refused, and every old process exits 0. A keep-alive client told
+"Connection: close" reconnects; that is not a loss. A restart whose new
+process cannot start leaves the old one serving.
+
+usage: restart_test.py BASEHTTPD REPORT_NAME
+"""
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from gtest_report import Report  # noqa: E402
+import servers  # noqa: E402
+from http_load import Load, read_response  # noqa: E402
+
+IO_TIMEOUT = 10.0  # every wait on the server processes is bounded too
+RESTARTS = 5
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    """The processes a restart starts outlive their parent: made our
+    children when orphaned, they can be waited for (and none is left behind)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def read_pid(path):
+    try:
+        with open(path) as pid_file:
+            return int(pid_file.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def wait_for(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)  # polling a condition with a deadline, not a fixed wait
+    return condition()
+
+
+def reap(pid, popen, timeout):
+    """Exit status of `pid` (our child, or an orphan we adopted), or None."""
+    if popen is not None and popen.pid == pid:
+        try:
+            return popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+    result = {}
+
+    def exited():
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            result["status"] = None
+            return True
+        if done:
+            result["status"] = os.waitstatus_to_exitcode(status)
+        return bool(done)
+
+    if not wait_for(exited, timeout):
+        return None
+    return result.get("status")
+
+
+def start(binary, root, top, name, extra=()):
+    port = servers.free_port()
+    pid_file = os.path.join(top, name + ".pid")
+    log = open(os.path.join(top, name + ".log"), "wb")
+    process = subprocess.Popen(
+        [binary, "-q", "-b", "127.0.0.1", "-d", root, "--pid-file", pid_file,
+         "--shutdown-delay", "0.5", "--drain-timeout", "10", *extra, str(port)],
+        stdout=subprocess.DEVNULL, stderr=log)
+    servers.wait_listening(port, process)
+    wait_for(lambda: read_pid(pid_file) == process.pid, IO_TIMEOUT)
+    return process, port, pid_file, log
+
+
+def restart(case, pid_file, popen):
+    """Sends SIGUSR2 to the serving process; returns the new pid once the old
+    one has exited (0 on failure)."""
+    old = read_pid(pid_file)
+    began = time.monotonic()
+    os.kill(old, signal.SIGUSR2)
+    if not case.check(wait_for(lambda: read_pid(pid_file) not in (0, old), 20),
+                      f"no new process took over from pid {old}"):
+        return 0
+    status = reap(old, popen, 20)
+    case.check(status == 0, f"the old process {old} exited with {status}")
+    return read_pid(pid_file), time.monotonic() - began
+
+
+def restarts_under_load(case, binary, root, top, body):
+    process, port, pid_file, log = start(binary, root, top, "restarts")
+    # Bounded: each client stops after its limit, or once the restarts are over.
+    load = Load(port, "/page.txt", body, keep_alive=4, new_connections=2, limit=40000)
+    tally = load.tally
+    pids, took = [process.pid], []
+    try:
+        wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)  # the load is on
+        for _ in range(RESTARTS):
+            result = restart(case, pid_file, process)
+            if not result:
+                break
+            pids.append(result[0])
+            took.append(result[1])
+            before = tally.answered
+            wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)  # served by the new one
+        time.sleep(0.2)  # a little more load on the last process: traffic, not synchronisation
+    finally:
+        stopped = load.stop()
+    case.check(stopped, "a client is still running")
+    case.check(len(pids) == RESTARTS + 1, f"restarts done: {len(pids) - 1} of {RESTARTS}")
+    case.check(not tally.failures,
+               f"{len(tally.failures)} requests failed: {tally.failures[:20]}")
+    case.check(tally.sent == tally.answered,
+               f"sent {tally.sent}, answered with 200: {tally.answered}")
+    last = pids[-1]
+    os.kill(last, signal.SIGTERM)
+    status = reap(last, process, 20)
+    case.check(status == 0, f"the last process exited with {status}")
+    log.close()
+    print(f"    {RESTARTS} restarts (pids {pids}), each {min(took or [0]):.2f}-"
+          f"{max(took or [0]):.2f} s; {tally.sent} requests sent, {tally.answered} answered, "
+          f"{tally.sent - tally.answered} lost, {tally.reconnects} keep-alive reconnects "
+          f"after Connection: close, longest gap {tally.longest_gap() * 1000:.1f} ms")
+
+
+def failed_restart_keeps_serving(case, binary, root, top, body):
+    own_root = os.path.join(top, "moving-root")
+    shutil.copytree(root, own_root)
+    process, port, pid_file, log = start(binary, own_root, top, "failing")
+    try:
+        # The new process cannot serve a folder that is gone, and exits.
+        os.rename(own_root, own_root + ".away")
+        os.kill(process.pid, signal.SIGUSR2)
+        case.check(wait_for(lambda: b"restart failed" in open(log.name, "rb").read(), IO_TIMEOUT),
+                   "no 'restart failed' in the log")
+        os.rename(own_root + ".away", own_root)
+        case.check(process.poll() is None, "the old process stopped")
+        case.check(read_pid(pid_file) == process.pid, "the pid file changed")
+        with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as sock:
+            sock.sendall(b"GET /page.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            status, _, got, _ = read_response(sock, b"")
+        case.check(status == 200 and got == body, f"after the failed restart: {status}")
+    finally:
+        process.terminate()
+        case.check(reap(process.pid, process, 20) == 0, "exit status after SIGTERM")
+        log.close()
+
+
+def main():
+    binary, report_name = sys.argv[1], sys.argv[2]
+    report = Report(report_name)
+    subreaper = become_subreaper()
+    with tempfile.TemporaryDirectory() as top:
+        root = os.path.join(top, "root")
+        os.makedirs(root)
+        body = b"a page served across restarts\n" * 20
+        with open(os.path.join(root, "page.txt"), "wb") as out:
+            out.write(body)
+        with report.case("Restart", "FiveRestartsUnderLoadLoseNoRequest") as case:
+            if not subreaper:
+                case.skip("prctl(PR_SET_CHILD_SUBREAPER) refused: restarted processes "
+                          "could not be waited for")
+            else:
+                restarts_under_load(case, binary, root, top, body)
+        with report.case("Restart", "ANewProcessThatCannotStartLeavesTheOldServing") as case:
+            failed_restart_keeps_serving(case, binary, root, top, body)
+    report.finish()
+
+
+if __name__ == "__main__":
+    main()
