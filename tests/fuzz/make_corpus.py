@@ -1,5 +1,5 @@
-"""Writes the seed corpora of tests/fuzz (corpus/request/, corpus/path/)
-from the readable list below. Run it after changing the list or the
+"""Writes the seed corpora of tests/fuzz (corpus/request/, corpus/path/, corpus/header/)
+from the readable lists below. Run it after changing the list or the
 request_fuzzer input format, and commit what it writes:
 
     python3 tests/fuzz/make_corpus.py
@@ -129,6 +129,24 @@ PATH_SEEDS = {
 }
 
 
+# header_fuzzer inputs: one options byte (1, 2, 4: small limits; 8: a
+# request line in front), then the stream.
+HEADER_SEEDS = {
+    "usual": b"\x00" + get("/plaintext", "User-Agent: wrk", "Accept: */*"),
+    "browser": b"\x00" + get("/a.css?v=3", "User-Agent: Mozilla/5.0 (X11)",
+                              "Accept: text/css,*/*;q=0.1", "Accept-Encoding: gzip, br",
+                              "Cookie: a=b; c=d"),
+    "pipelined": b"\x00" + get("/1") + get("/2", "X-A: 1") + get("/3"),
+    "special_fields": b"\x00" + get("/", "Connection: keep-alive", "Expect: 100-continue",
+                                     "Content-Length: 0"),
+    "small_limits": b"\x07" + get("/x", "A: 1", "B: 2", "C: 3", "D: 4"),
+    "fields_only": b"\x08" + b"Host: h\r\nX:  spaced  \r\nY:\ttab\r\n\r\n",
+    "http10": b"\x00" + get("/", "User-Agent: x", version="HTTP/1.0"),
+    "bad_name": b"\x08" + b"Host: h\r\nBad Name: v\r\n\r\n",
+    "obs_text": b"\x08" + b"Host: h\r\nX: caf\xc3\xa9\r\n\r\n",
+}
+
+
 def request_input(flags, how, stream, client=0):
     return bytes([flags, how, client]) + stream
 
@@ -146,6 +164,7 @@ def main():
     write(os.path.join(here, "corpus", "request"),
           {name: request_input(*seed) for name, seed in REQUEST_SEEDS.items()})
     write(os.path.join(here, "corpus", "path"), PATH_SEEDS)
+    write(os.path.join(here, "corpus", "header"), HEADER_SEEDS)
 
 
 if __name__ == "__main__":
