@@ -21,16 +21,34 @@ class HandlerTable {
   /// response that needs to wait calls RequestHandler::defer().
   using Handler = std::function<void(RequestHandler&)>;
 
-  /// Registers `handler` for `method` ("GET", "SPAM"), replacing any earlier one.
+  struct Entry {
+    std::string method;
+    Handler handler;
+    /// Dispatched when the header section is in, the body still to come
+    /// (on_streaming()); otherwise once the whole body is buffered.
+    bool streams_body = false;
+  };
+
+  /// Registers `handler` for `method` ("GET", "SPAM"), replacing any earlier
+  /// one. It runs once the whole request, body included, has arrived.
   HandlerTable& on(std::string_view method, Handler handler);
+  /// Registers `handler` for `method` with its body streamed: it runs as
+  /// soon as the header section is in, and takes the body piece by piece
+  /// through RequestHandler::read_body(), so a body of any size passes
+  /// with bounded memory (ServerOptions::max_streamed_body_bytes).
+  HandlerTable& on_streaming(std::string_view method, Handler handler);
   /// The handler for `method`, or nullptr (the server answers 501).
   const Handler* find(std::string_view method) const;
+  /// The whole entry for `method`, or nullptr.
+  const Entry* find_entry(std::string_view method) const;
   /// The registered methods, in registration order (for an Allow header).
   std::vector<std::string> methods() const;
 
  private:
   // Few entries: a linear scan of short strings beats hashing here.
-  std::vector<std::pair<std::string, Handler>> entries_;
+  HandlerTable& add(std::string_view method, Handler handler, bool streams_body);
+
+  std::vector<Entry> entries_;
 };
 
 }  // namespace basehttp

@@ -111,12 +111,16 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
   if (limits_.max_body_bytes > kMaxBufferedBody) limits_.max_body_bytes = kMaxBufferedBody;
   llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
   parser_.data = this;
+  body_limit_ = limits_.max_body_bytes;
 }
 
 void RequestParser::next_message() {
   phase_ = Phase::kStart;
   pause_ = Pause::kNone;
   parsed_ = headers_start_ = 0;
+  body_limit_ = limits_.max_body_bytes;
+  body_discarded_ = 0;
+  body_checked_ = false;
   name_open_ = value_open_ = false;
   field_count_ = 0;
   host_fields_ = 0;
@@ -145,10 +149,18 @@ RequestParser::Event RequestParser::parse(Buffer& input, Request& request) {
     case Phase::kStart: {
       Event event = parse_request_line(input, request);
       if (phase_ == Phase::kStart || phase_ == Phase::kError) return event;
+      if (read_usual_header_section(input, request, event)) return event;
       return run_llhttp(input, request);
     }
     case Phase::kHeaders:
+      return run_llhttp(input, request);
     case Phase::kBody:
+      // Checked here rather than with the headers, so that the caller may
+      // raise the limit for a body it streams (set_body_limit).
+      if (!body_checked_) {
+        body_checked_ = true;
+        if (!body_fits(request)) return fail(413, "Request body too large");
+      }
       return run_llhttp(input, request);
     case Phase::kComplete:
       return Event::kMessageComplete;
@@ -156,6 +168,45 @@ RequestParser::Event RequestParser::parse(Buffer& input, Request& request) {
       break;
   }
   return Event::kError;
+}
+
+// Where the parts of a whole, well-formed request line are, as offsets
+// from its first byte.
+struct RequestParser::LineParts {
+  size_t method_end = 0;  // the space after the method
+  size_t target_end = 0;  // the space after the target
+  size_t line_end = 0;    // the LF
+  int minor = 0;          // HTTP/1.<minor>
+};
+
+// The usual request line, "<token> <target> HTTP/1.<digit>\r\n", in one
+// pass. It accepts only lines that read_request_line() accepts, with the
+// same parts (the first LF is the one after the version: neither a token
+// nor a target holds one); anything else (a partial line, an error,
+// another version) is left to that function.
+bool RequestParser::scan_usual_request_line(const char* data, size_t size, size_t max_request_line,
+                                            LineParts& parts) {
+  size_t method_end = 0;
+  while (method_end < size && kTchar.table[static_cast<unsigned char>(data[method_end])]) {
+    ++method_end;
+  }
+  if (method_end == 0 || method_end == size || data[method_end] != ' ') return false;
+  size_t target_start = method_end + 1;
+  size_t target_end =
+      target_start + byte_scan::find_non_target_byte(data + target_start, size - target_start);
+  // " HTTP/1.", a digit, CRLF.
+  constexpr std::string_view kVersionStart = " HTTP/1.";
+  static_assert(kVersionStart.size() == 8);
+  if (target_end == target_start || size - target_end < kVersionStart.size() + 3) return false;
+  const char* version = data + target_end;
+  if (byte_scan::load8(version) != byte_scan::load8(kVersionStart.data())) return false;
+  if (version[8] < '0' || version[8] > '9' || version[9] != '\r' || version[10] != '\n') {
+    return false;
+  }
+  size_t line_end = target_end + 10;
+  if (line_end >= max_request_line) return false;  // 414: the general path says so
+  parts = LineParts{method_end, target_end, line_end, version[8] - '0'};
+  return true;
 }
 
 RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& request) {
@@ -176,15 +227,43 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
   size_t size = input.readable_bytes();
   if (size == 0) return Event::kNeedMore;
 
+  LineParts parts;
+  if (!scan_usual_request_line(data, size, limits_.max_request_line, parts)) {
+    Event event = Event::kNeedMore;
+    if (!read_request_line(data, size, parts, event)) return event;
+  }
+
+  request.clear();
+  uint32_t target_start = static_cast<uint32_t>(parts.method_end + 1);
+  request.method = Span{0, static_cast<uint32_t>(parts.method_end)};
+  request.target = Span{target_start, static_cast<uint32_t>(parts.target_end) - target_start};
+  request.version = Span{static_cast<uint32_t>(parts.target_end + 1), 8};
+  request.request_line = Span{0, static_cast<uint32_t>(parts.line_end - 1)};  // without CRLF
+  request.version_major = 1;
+  request.version_minor = parts.minor;
+
+  // HTTP/1.2 and later minor versions are answered as HTTP/1.1 (RFC 9110 §2.5).
+  const StandInStates& states = stand_in_states(&kSettings);
+  parser_ = parts.minor == 0 ? states.http10 : states.http11;
+  parser_.data = this;
+  parsed_ = headers_start_ = parts.line_end + 1;
+  phase_ = Phase::kHeaders;
+  return Event::kNeedMore;
+}
+
+bool RequestParser::read_request_line(const char* data, size_t size, LineParts& parts,
+                                      Event& event) {
+  event = Event::kNeedMore;
   size_t window = size < limits_.max_request_line ? size : limits_.max_request_line;
   const char* newline = static_cast<const char*>(std::memchr(data, '\n', window));
   if (newline == nullptr) {
-    if (size >= limits_.max_request_line) return fail(414, "Request line too long");
-    return Event::kNeedMore;
+    if (size >= limits_.max_request_line) event = fail(414, "Request line too long");
+    return false;
   }
   size_t line_length = static_cast<size_t>(newline - data);  // without the LF
   if (line_length == 0 || data[line_length - 1] != '\r') {
-    return fail(400, "Bad request syntax (line not ended by CRLF)");
+    event = fail(400, "Bad request syntax (line not ended by CRLF)");
+    return false;
   }
   std::string_view line(data, line_length - 1);
 
@@ -193,7 +272,8 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
     ++method_end;
   }
   if (method_end == 0 || method_end == line.size() || line[method_end] != ' ') {
-    return fail(400, "Bad request syntax (" + quoted(line) + ")");
+    event = fail(400, "Bad request syntax (" + quoted(line) + ")");
+    return false;
   }
   size_t target_start = method_end + 1;
   const char* space = static_cast<const char*>(
@@ -201,35 +281,142 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
   size_t target_end = space ? static_cast<size_t>(space - line.data()) : line.size();
   if (target_end == target_start || target_end == line.size() ||
       byte_scan::has_non_target_bytes(line.data() + target_start, target_end - target_start)) {
-    return fail(400, "Bad request syntax (" + quoted(line) + ")");
+    event = fail(400, "Bad request syntax (" + quoted(line) + ")");
+    return false;
   }
   std::string_view version = line.substr(target_end + 1);
   bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
                      version[5] <= '9' && version[6] == '.' && version[7] >= '0' &&
                      version[7] <= '9';
-  if (!well_formed) return fail(400, "Bad request version (" + quoted(version) + ")");
-  int major = version[5] - '0';
-  int minor = version[7] - '0';
-  if (major != 1) {
-    return fail(505, "Invalid HTTP version (" + std::string(version.substr(5)) + ")");
+  if (!well_formed) {
+    event = fail(400, "Bad request version (" + quoted(version) + ")");
+    return false;
   }
+  if (version[5] != '1') {
+    event = fail(505, "Invalid HTTP version (" + std::string(version.substr(5)) + ")");
+    return false;
+  }
+  parts = LineParts{method_end, target_end, line_length, version[7] - '0'};
+  return true;
+}
 
-  request.clear();
-  request.method = Span{0, static_cast<uint32_t>(method_end)};
-  request.target =
-      Span{static_cast<uint32_t>(target_start), static_cast<uint32_t>(target_end - target_start)};
-  request.version = Span{static_cast<uint32_t>(target_end + 1), 8};
-  request.request_line = Span{0, static_cast<uint32_t>(line.size())};
-  request.version_major = major;
-  request.version_minor = minor;
+namespace {
 
-  // HTTP/1.2 and later minor versions are answered as HTTP/1.1 (RFC 9110 §2.5).
-  const StandInStates& states = stand_in_states(&kSettings);
-  parser_ = minor == 0 ? states.http10 : states.http11;
-  parser_.data = this;
-  parsed_ = headers_start_ = line_length + 1;
-  phase_ = Phase::kHeaders;
-  return Event::kNeedMore;
+// Fields whose name makes llhttp read the message differently (framing,
+// keep-alive, upgrade) or that check_fields() looks at beyond Host.
+bool leaves_to_llhttp(std::string_view name) {
+  std::string_view special;
+  switch (name.size()) {
+    case 6:
+      special = "expect";
+      break;
+    case 7:
+      special = "upgrade";
+      break;
+    case 10:
+      special = "connection";
+      break;
+    case 14:
+      special = "content-length";
+      break;
+    case 16:
+      special = "proxy-connection";
+      break;
+    case 17:
+      special = "transfer-encoding";
+      break;
+    default:
+      return false;
+  }
+  // The first letter rules out most names of the same length (User-Agent).
+  return (name[0] | 0x20) == special[0] && iequals(name, special);
+}
+
+bool is_host(std::string_view name) {
+  if (name.size() != 4) return false;
+  // Every byte of "host" is a letter: OR-ing in 0x20 folds only case.
+  uint32_t word;
+  std::memcpy(&word, name.data(), 4);
+  uint32_t host;
+  std::memcpy(&host, "host", 4);
+  return (word | 0x20202020u) == host;
+}
+
+}  // namespace
+
+// Most requests have no body and a few plain fields; for them this does
+// what llhttp and the callbacks below would, in one pass. It takes only a
+// whole section (in the buffer, within the limits) of lines
+// "<token>: <value>\r\n", the value non-empty printable ASCII, no name of
+// leaves_to_llhttp(): llhttp accepts every such section, with the same
+// spans, no body, and keep-alive from the version alone (only Connection
+// fields change it). Anything else, an error included, is left to llhttp
+// from the section's first byte, so what is refused and why stays its call.
+bool RequestParser::read_usual_header_section(Buffer& input, Request& request, Event& event) {
+  char* data = input.peek();
+  size_t size = input.readable_bytes();
+  std::vector<FieldSpan>& fields = request.fields;  // empty: cleared with the request line
+  auto give_up = [&] {
+    fields.clear();
+    host_fields_ = 0;
+    host_field_ = -1;
+    return false;
+  };
+  size_t line = headers_start_;
+  while (true) {
+    if (size - line < 2) return give_up();
+    if (data[line] == '\r') {
+      if (data[line + 1] != '\n') return give_up();
+      break;
+    }
+    size_t name_end = line;
+    while (name_end < size && kTchar.table[static_cast<unsigned char>(data[name_end])]) {
+      ++name_end;
+    }
+    if (name_end == line || name_end == size || data[name_end] != ':') return give_up();
+    std::string_view name(data + line, name_end - line);
+    if (leaves_to_llhttp(name)) return give_up();
+    size_t value_start = name_end + 1;
+    while (value_start < size && data[value_start] == ' ') {
+      ++value_start;
+    }
+    size_t line_end =
+        value_start + byte_scan::find_non_printable(data + value_start, size - value_start);
+    if (line_end == value_start || size - line_end < 2 || data[line_end] != '\r' ||
+        data[line_end + 1] != '\n') {
+      return give_up();
+    }
+    size_t value_end = line_end;
+    while (data[value_end - 1] == ' ') {  // stops at the value's first byte, not a space
+      --value_end;
+    }
+    if (fields.size() == limits_.max_header_fields) return give_up();
+    if (is_host(name)) {
+      ++host_fields_;
+      host_field_ = static_cast<int>(fields.size());
+    }
+    fields.push_back(FieldSpan{static_cast<uint32_t>(line), static_cast<uint32_t>(name.size()),
+                               static_cast<uint32_t>(value_start),
+                               static_cast<uint32_t>(value_end - value_start)});
+    line = line_end + 2;
+  }
+  if (line - headers_start_ > limits_.max_header_bytes) return give_up();
+  size_t end = line + 2;  // after the empty line
+  field_count_ = fields.size();
+  base_ = data;
+  request_ = &request;
+  request.keep_alive = request.at_least_1_1();  // llhttp_should_keep_alive(), without Connection
+  if (check_fields() != 0) {
+    phase_ = Phase::kError;
+    event = Event::kError;
+    return true;
+  }
+  parsed_ = end;
+  request.header_end = request.message_size = end;
+  request.body = Span{static_cast<uint32_t>(end), 0};
+  phase_ = Phase::kComplete;
+  event = Event::kMessageComplete;
+  return true;
 }
 
 RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) {
@@ -269,10 +456,6 @@ RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) 
   }
   const char* reason = llhttp_get_error_reason(&parser_);
   return fail(400, std::string("Bad request (") + (reason ? reason : "malformed") + ")");
-}
-
-std::vector<FieldSpan>& RequestParser::current_fields() {
-  return phase_ == Phase::kBody ? request_->trailers : request_->fields;
 }
 
 int RequestParser::on_header_field(llhttp_t* parser, const char* at, size_t length) {
@@ -318,11 +501,8 @@ int RequestParser::on_header_value_complete(llhttp_t* parser) {
   FieldSpan& field = fields.back();
   // A field name is a token (RFC 9110 §5.1). llhttp refuses every other
   // byte but the space, and lets an empty name through: those two are ours.
-  const char* name_bytes = me.base_ + field.name_offset;
-  bool has_space = false;
-  for (uint32_t i = 0; i < field.name_length; ++i)
-    has_space |= name_bytes[i] == ' ';
-  if (field.name_length == 0 || has_space) {
+  if (field.name_length == 0 ||
+      byte_scan::contains(me.base_ + field.name_offset, field.name_length, ' ')) {
     return me.fail_in_callback(400, "Bad request (invalid header field name)");
   }
   while (field.value_length > 0 && is_ows(me.base_[field.value_offset + field.value_length - 1])) {
@@ -430,7 +610,11 @@ int RequestParser::check_headers(llhttp_t* parser) {
   request.content_length = request.has_content_length ? parser->content_length : 0;
   // Upgrade (and h2c) is not offered: the request is answered as plain HTTP/1.x.
   parser->upgrade = 0;
+  return check_fields();
+}
 
+int RequestParser::check_fields() {
+  Request& request = *request_;
   if (has_transfer_encoding_) {
     if (int status = check_transfer_coding()) return status;
   }
@@ -439,11 +623,9 @@ int RequestParser::check_headers(llhttp_t* parser) {
   if (host_fields_ == 0 && request.at_least_1_1()) {
     return fail_in_callback(400, "Missing Host header field");
   }
-  if (!absolute_form_agrees_with_host()) {
+  bool origin_form = request.target.length > 0 && base_[request.target.offset] == '/';
+  if (!origin_form && !absolute_form_agrees_with_host()) {
     return fail_in_callback(400, "Host header field differs from the request-target's authority");
-  }
-  if (request.content_length > limits_.max_body_bytes) {
-    return fail_in_callback(413, "Request body too large");
   }
   if (expect_field_ >= 0) {
     const FieldSpan& span = request.fields[static_cast<size_t>(expect_field_)];
@@ -472,7 +654,7 @@ int RequestParser::on_headers_complete(llhttp_t* parser) {
 int RequestParser::on_body(llhttp_t* parser, const char* at, size_t length) {
   RequestParser& me = self(parser);
   Span& body = me.request_->body;
-  if (body.length + length > me.limits_.max_body_bytes) {
+  if (me.body_discarded_ + body.length + length > me.body_limit_) {
     return me.fail_in_callback(413, "Request body too large");
   }
   // De-chunk in place: the framing before each chunk is overwritten by the
@@ -481,6 +663,26 @@ int RequestParser::on_body(llhttp_t* parser, const char* at, size_t length) {
   if (target != at) std::memmove(target, at, length);
   body.length += static_cast<uint32_t>(length);
   return 0;
+}
+
+void RequestParser::discard_body(Buffer& input, Request& request) {
+  Span& body = request.body;
+  body_discarded_ += body.length;
+  if (request.trailers.empty()) {
+    // The framing parsed after the body's bytes is spent: it goes too.
+    input.erase(body.offset, parsed_ - body.offset);
+    parsed_ = body.offset;
+  } else {
+    // Trailer fields are offsets past the body: they move down with it.
+    input.erase(body.offset, body.length);
+    parsed_ -= body.length;
+    for (FieldSpan& field : request.trailers) {
+      field.name_offset -= body.length;
+      field.value_offset -= body.length;
+    }
+  }
+  body.length = 0;
+  if (phase_ == Phase::kComplete) request.message_size = parsed_;
 }
 
 int RequestParser::on_message_complete(llhttp_t* parser) {

@@ -8,7 +8,10 @@
 // fixed set of methods, is then put in the state it reaches after a
 // stand-in request line of the same version (saved once, copied in per
 // message) and parses the header fields and the body (Content-Length or
-// chunked, with extensions and trailers) strictly.
+// chunked, with extensions and trailers) strictly. The common case, a
+// whole header section of plain fields and no body, is read here in one
+// pass instead, and only when llhttp would read it the same way (see
+// read_usual_header_section()); everything else goes to llhttp.
 #pragma once
 
 #include <llhttp.h>
@@ -66,6 +69,21 @@ class RequestParser {
   /// Bytes of the current message parsed so far.
   size_t parsed_bytes() const { return parsed_; }
 
+  /// After kHeadersComplete: the most body bytes the current message may
+  /// have (limits().max_body_bytes unless changed; beyond: 413). A
+  /// streamed body, which is never held whole, may be given more.
+  void set_body_limit(uint64_t limit) { body_limit_ = limit; }
+  /// After kHeadersComplete: false when the Content-Length is over the body
+  /// limit (the next parse() answers 413 without reading the body).
+  bool body_fits(const Request& request) const { return request.content_length <= body_limit_; }
+  /// For a streamed body: drops the body bytes in request.body (already
+  /// handed on) from `input`, with the chunk framing parsed since, so the
+  /// buffer holds the head of the message and the bytes not yet parsed.
+  /// request.body starts over empty at the same offset.
+  void discard_body(Buffer& input, Request& request);
+  /// Body bytes discarded so far in the current message.
+  uint64_t discarded_body_bytes() const { return body_discarded_; }
+
   /// The status to answer with after kError (400, 413, 414, 417, 431, 501, 505).
   int error_status() const { return error_status_; }
   /// Why, in words fit for a status line and an error page.
@@ -89,23 +107,42 @@ class RequestParser {
   static int on_message_complete(llhttp_t* parser);
 
   Event parse_request_line(Buffer& input, Request& request);
+  /// Where a whole, well-formed request line's parts are (request_parser.cpp).
+  struct LineParts;
+  /// The common request line, in one pass; false for any other (see .cpp).
+  static bool scan_usual_request_line(const char* data, size_t size, size_t max_request_line,
+                                      LineParts& parts);
+  /// Any request line, every check: false with `event` kNeedMore for a
+  /// partial line, kError for a bad one.
+  bool read_request_line(const char* data, size_t size, LineParts& parts, Event& event);
+  /// The usual header section of a bodiless request, without llhttp:
+  /// false (nothing recorded) for any other, which llhttp then parses.
+  bool read_usual_header_section(Buffer& input, Request& request, Event& event);
   Event run_llhttp(Buffer& input, Request& request);
   Event fail(int status, std::string message);
   /// Records an error from inside a callback; the callback then returns -1.
   int fail_in_callback(int status, std::string message);
   int check_headers(llhttp_t* parser);
+  /// What check_headers() checks in the fields themselves (Host,
+  /// Transfer-Encoding, Expect); 0, or -1 after fail_in_callback().
+  int check_fields();
   bool absolute_form_agrees_with_host() const;
   int check_transfer_coding();
   uint32_t offset_of(const char* at) const { return static_cast<uint32_t>(at - base_); }
-  std::vector<FieldSpan>& current_fields();
+  std::vector<FieldSpan>& current_fields() {
+    return phase_ == Phase::kBody ? request_->trailers : request_->fields;
+  }
 
   ParserLimits limits_;
   llhttp_t parser_;
   Phase phase_ = Phase::kStart;
   Pause pause_ = Pause::kNone;
-  size_t parsed_ = 0;         // bytes of the message fed to the parser
-  size_t headers_start_ = 0;  // offset of the first header field line
-  char* base_ = nullptr;      // the message's first byte during parse()
+  size_t parsed_ = 0;            // bytes of the message fed to the parser
+  uint64_t body_limit_ = 0;      // for the current message (set_body_limit)
+  uint64_t body_discarded_ = 0;  // streamed body bytes dropped from the input
+  bool body_checked_ = false;    // the Content-Length was held against body_limit_
+  size_t headers_start_ = 0;     // offset of the first header field line
+  char* base_ = nullptr;         // the message's first byte during parse()
   Request* request_ = nullptr;
   bool name_open_ = false;  // a field name may continue in the next call
   bool value_open_ = false;

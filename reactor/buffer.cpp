@@ -11,6 +11,13 @@ void Buffer::retrieve(size_t n) {
   if (read_index_ == write_index_) read_index_ = write_index_ = 0;
 }
 
+void Buffer::erase(size_t offset, size_t n) {
+  assert(offset + n <= readable_bytes());
+  char* start = peek() + offset;
+  std::memmove(start, start + n, readable_bytes() - offset - n);
+  write_index_ -= n;
+}
+
 void Buffer::ensure_writable(size_t n) {
   if (writable_bytes() >= n) return;
   size_t readable = readable_bytes();

@@ -57,6 +57,10 @@ class Buffer {
   void has_written(size_t n) { write_index_ += n; }
   /// Drops the last `n` readable bytes.
   void unwrite(size_t n) { write_index_ -= n; }
+  /// Removes `n` readable bytes starting `offset` bytes past peek(), moving
+  /// the bytes after them down (a streamed body, taken out of the middle
+  /// of a message whose head stays where it was).
+  void erase(size_t offset, size_t n);
 
   /// Frees the storage when nothing is readable (an idle connection keeps no
   /// buffer); otherwise does nothing.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/bad_requests.hpp"
+
 namespace basehttp {
 namespace {
 
@@ -298,102 +300,20 @@ TEST(RequestParserLimits, ChunkedBody) {
 
 // ---- malformed input maps to a status ----
 
-struct BadCase {
-  const char* name;
-  std::string bytes;
-  int status;
-};
-
-class RequestParserRejects : public ::testing::TestWithParam<BadCase> {};
+class RequestParserRejects : public ::testing::TestWithParam<testing::BadRequest> {};
 
 TEST_P(RequestParserRejects, WithItsStatus) {
-  const BadCase& bad = GetParam();
+  const testing::BadRequest& bad = GetParam();
   Outcome outcome = parse_whole(bad.bytes + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_EQ(outcome.error_status, bad.status) << bad.name << ": " << outcome.error_message;
   // Nothing after the bad bytes is ever read as a request.
   EXPECT_TRUE(outcome.requests.empty()) << bad.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, RequestParserRejects,
-    ::testing::Values(
-        BadCase{"no_version", "GET /\r\n\r\n", 400},
-        BadCase{"two_spaces", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadCase{"bad_method_char", "G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadCase{"lowercase_version", "GET / http/1.1\r\nHost: h\r\n\r\n", 400},
-        BadCase{"garbage_version", "GET / HTTP/x.y\r\nHost: h\r\n\r\n", 400},
-        BadCase{"http2", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
-        BadCase{"http0", "GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505},
-        BadCase{"h2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
-        BadCase{"bare_lf_request_line", "GET / HTTP/1.1\nHost: h\r\n\r\n", 400},
-        BadCase{"bare_lf_header", "GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 400},
-        BadCase{"control_in_target", std::string("GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n"), 400},
-        BadCase{"nul_in_header", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 36),
-                400},
-        BadCase{"no_colon", "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400},
-        BadCase{"space_before_colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
-        BadCase{"space_in_name", "GET / HTTP/1.1\r\nHost: h\r\nBad Name: v\r\n\r\n", 400},
-        BadCase{"empty_name", "GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", 400},
-        BadCase{"host_lookalike_twice", "GET / HTTP/1.1\r\nHOST: a\r\nhoSt: b\r\n\r\n", 400},
-        BadCase{"control_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400},
-        BadCase{"bare_cr_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400},
-        BadCase{"obs_fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n\r\n", 400},
-        BadCase{"missing_host", "GET / HTTP/1.1\r\n\r\n", 400},
-        BadCase{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
-        BadCase{"cl_and_te",
-                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: "
-                "chunked\r\n\r\n0\r\n\r\n",
-                400},
-        BadCase{"two_content_lengths",
-                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-                400},
-        BadCase{"bad_content_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n",
-                400},
-        BadCase{"te_not_chunked_last",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
-        BadCase{"te_unknown_only", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: foo\r\n\r\n",
-                400},
-        BadCase{"te_chunked_twice",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
-        BadCase{"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                400},
-        BadCase{"te_unsupported_coding",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-        BadCase{"bad_chunk_size",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
-        BadCase{"chunk_without_crlf",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
-                400},
-        BadCase{"absolute_form_other_host",
-                "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 400},
-        BadCase{"absolute_form_other_port",
-                "GET http://a.example:8080/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400},
-        BadCase{"same_content_length_twice",
-                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
-                400},
-        BadCase{"negative_content_length",
-                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
-        BadCase{"chunk_size_overflow",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "1000000000000000000\r\n",
-                400},
-        BadCase{"chunk_size_with_space",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 "
-                "\r\nabc\r\n0\r\n\r\n",
-                400},
-        BadCase{"chunk_extension_control_byte",
-                std::string("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "3;a=\x01\r\nabc\r\n0\r\n\r\n"),
-                400},
-        BadCase{"chunk_extension_bare_lf",
-                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "3;a\nabc\r\n0\r\n\r\n",
-                400},
-        BadCase{"bare_cr_in_target", "GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-        BadCase{"tab_before_colon", "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400},
-        BadCase{"nul_in_target", std::string("GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n", 30), 400},
-        BadCase{"unknown_expectation", "GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n", 417}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Cases, RequestParserRejects, ::testing::ValuesIn(testing::bad_requests()),
+                         [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
+                           return info.param.name;
+                         });
 
 TEST(RequestParser, AbsoluteFormAgreeingWithHostIsAccepted) {
   Outcome outcome = parse_whole(
@@ -409,6 +329,147 @@ TEST(RequestParser, ErrorMessagesQuoteClientBytesSafely) {
   EXPECT_NE(outcome.error_message.find("\\x7f"), std::string::npos) << outcome.error_message;
   for (char c : outcome.error_message)
     EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+}
+
+// A whole usual header section is read without llhttp; one that arrives
+// after its request line goes through llhttp. Both ways must give the
+// same requests, fields and keep-alive, and refuse the same bytes for the
+// same reason, at the limits too.
+TEST(RequestParser, UsualHeaderSectionsParseAsLlhttpDoes) {
+  const std::vector<std::string> requests = {
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /a HTTP/1.0\r\n\r\n",
+      "GET /a HTTP/1.0\r\nHost: h\r\nX-A:   spaced  value   \r\n\r\n",
+      "GET /a?b=c HTTP/1.1\r\nhOsT: h\r\nUser-Agent: curl/8\r\nAccept: */*\r\n"
+      "Referer: http://x/\r\nAccept-Language: en\r\n\r\n",
+      "HEAD /b HTTP/1.2\r\nHost: h\r\nX-1: a\r\nx-1: b\r\nX!#$%&'*+.^_`|~: v\r\n\r\n",
+      "SPAM * HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET http://h.example/x HTTP/1.1\r\nHost: h.example\r\n\r\n",
+      "GET http://h.example/x HTTP/1.1\r\nHost: other\r\n\r\n",
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Blank:   \r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Tab:\tv\t\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Utf8: caf\xc3\xa9\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Del: a\x7f\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Nul: a" + std::string(1, '\0') + "b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Fold: a\r\n b\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Bare: a\nX-B: c\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-CR: a\rb\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-End: a\r\n\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nBad Name: v\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nBad\"Name: v\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+      "GET / HTTP/1.1\r\n Host: h\r\n\r\n",
+      "GET / HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n",
+      "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nProxy-Connection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nExpect: nothing\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Header-Name-1234567890: " + std::string(100, 'v') +
+          "\r\n\r\n",
+  };
+  std::vector<ParserLimits> limits(4);
+  limits[1].max_header_fields = 2;
+  limits[2].max_header_bytes = 9;  // "Host: h\r\n" and no more
+  limits[3].max_header_fields = 0;
+  for (const ParserLimits& limit : limits) {
+    for (const std::string& bytes : requests) {
+      size_t section = bytes.find("\r\n") + 2;
+      Outcome usual = parse_whole(bytes, limit);
+      Outcome llhttp = parse_pieces({bytes.substr(0, section), bytes.substr(section)}, limit);
+      EXPECT_EQ(usual.error_status, llhttp.error_status) << bytes;
+      EXPECT_EQ(usual.error_message, llhttp.error_message) << bytes;
+      EXPECT_EQ(usual.requests, llhttp.requests) << bytes;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace basehttp
+
+namespace basehttp {
+namespace {
+
+// Parses `pieces` as a server streaming every body does: each run of body
+// bytes is taken and discarded as soon as it is parsed.
+Outcome parse_streamed(const std::vector<std::string>& pieces, ParserLimits limits = {}) {
+  Outcome outcome;
+  RequestParser parser(limits);
+  Request request;
+  Buffer input;
+  std::string body;
+  auto take_body = [&] {
+    body += std::string(request.body.in(input.peek()));
+    parser.discard_body(input, request);
+  };
+  for (const std::string& piece : pieces) {
+    input.append(piece);
+    for (;;) {
+      RequestParser::Event event = parser.parse(input, request);
+      if (event == RequestParser::Event::kNeedMore) {
+        if (!parser.in_header_section()) take_body();
+        break;
+      }
+      if (event == RequestParser::Event::kHeadersComplete) {
+        ++outcome.headers_events;
+        parser.set_body_limit(limits.max_body_bytes);
+        continue;
+      }
+      if (event == RequestParser::Event::kError) {
+        outcome.error_status = parser.error_status();
+        return outcome;
+      }
+      take_body();
+      EXPECT_EQ(parser.discarded_body_bytes(), body.size());
+      Parsed parsed = copy_out(request, input.peek());
+      parsed.body = body;
+      body.clear();
+      outcome.requests.push_back(parsed);
+      input.retrieve(request.message_size);
+      parser.next_message();
+    }
+  }
+  return outcome;
+}
+
+TEST(RequestParser, StreamedBodiesMatchBufferedOnesAtEverySplit) {
+  std::string pipelined;
+  for (const std::string& sample : kSamples)
+    pipelined += sample;
+  Outcome whole = parse_whole(pipelined);
+  ASSERT_EQ(whole.requests.size(), kSamples.size());
+  for (size_t split = 1; split < pipelined.size(); ++split) {
+    Outcome streamed = parse_streamed({pipelined.substr(0, split), pipelined.substr(split)});
+    ASSERT_EQ(streamed.error_status, 0) << "split at " << split;
+    ASSERT_EQ(streamed.requests, whole.requests) << "split at " << split;
+  }
+  std::vector<std::string> bytes;
+  for (char c : pipelined)
+    bytes.emplace_back(1, c);
+  EXPECT_EQ(parse_streamed(bytes).requests, whole.requests);
+}
+
+TEST(RequestParser, AStreamedBodyIsHeldToItsOwnLimit) {
+  ParserLimits limits;
+  limits.max_body_bytes = 10;
+  std::string chunked = "PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i)
+    chunked += "4\r\nabcd\r\n";
+  chunked += "0\r\n\r\n";
+  // 12 bytes taken 4 at a time: the total counts, not what is buffered.
+  std::vector<std::string> pieces;
+  for (size_t at = 0; at < chunked.size(); at += 9)
+    pieces.push_back(chunked.substr(at, 9));
+  EXPECT_EQ(parse_streamed(pieces, limits).error_status, 413);
+  limits.max_body_bytes = 12;
+  EXPECT_EQ(parse_streamed(pieces, limits).requests.size(), 1u);
 }
 
 }  // namespace

@@ -35,6 +35,19 @@ TEST(Buffer, OffsetsFromPeekSurviveGrowthAndCompaction) {
   EXPECT_EQ(std::string(buffer.peek() + mark - 5, 4), "MARK");
 }
 
+TEST(Buffer, ErasesFromTheMiddleKeepingTheHeadInPlace) {
+  Buffer buffer;
+  buffer.append("xxHEAD-body-body-rest");
+  buffer.retrieve(2);
+  buffer.erase(5, 10);  // "body-body-"
+  EXPECT_EQ(buffer.view(), "HEAD-rest");
+  buffer.erase(9, 0);
+  buffer.erase(4, 5);  // up to the end
+  EXPECT_EQ(buffer.view(), "HEAD");
+  buffer.append("!");
+  EXPECT_EQ(buffer.view(), "HEAD!");
+}
+
 TEST(Buffer, WritesInPlace) {
   Buffer buffer;
   buffer.ensure_writable(16);
