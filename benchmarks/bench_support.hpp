@@ -1,6 +1,7 @@
 // What the benchmark binaries share: an allocation counter reported per
-// iteration, and a main() that fails the run when a benchmark that must not
-// allocate did.
+// iteration, and a main() that fails the run when a benchmark went wrong
+// (a wrong result, or allocations where there must be none), so a smoke
+// run in the test suite catches a broken benchmark. Single-threaded.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -22,7 +23,7 @@ class AllocationMeter {
   uint64_t start_;
 };
 
-/// Set when a must-not-allocate benchmark allocated; main() then returns 1.
-extern bool allocation_failure;
+/// Stops `state` with `why` and makes main() return 1.
+void fail(benchmark::State& state, const char* why);
 
 }  // namespace basehttp::bench

@@ -22,8 +22,10 @@ void BM_HandlerTable_Find(benchmark::State& state) {
   }
   const char* wanted[] = {"GET", "SPAM", "EGGS"};  // first, last, missing
   std::string_view method = wanted[state.range(0)];
+  bench::AllocationMeter meter;
   for (auto _ : state)
     benchmark::DoNotOptimize(table.find(method));
+  meter.report(state, /*must_be_zero=*/true);
 }
 BENCHMARK(BM_HandlerTable_Find)->Arg(0)->Arg(1)->Arg(2);
 
@@ -42,7 +44,7 @@ void run_exchange(benchmark::State& state, testing::ResponseStyle style, const s
   bench::AllocationMeter meter;
   for (auto _ : state) {
     size_t produced = exchange.feed(batch);
-    if (produced != expected) state.SkipWithError("wrong response size");
+    if (produced != expected) bench::fail(state, "wrong response size");
   }
   meter.report(state, /*must_be_zero=*/true);
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(batch.size()));

@@ -1,4 +1,5 @@
 // The README's embedding example, built by Meson: hello [PORT] (default 8000).
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 

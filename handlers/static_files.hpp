@@ -39,7 +39,9 @@ struct StaticFilesOptions {
   const MimeTypes* mime_types = nullptr;
   /// Files kept open between requests (0: open every time). A kept file is
   /// checked with one stat per request and opened again when its path now
-  /// names another file or it changed.
+  /// names another file or it changed. With several loops (threads > 1)
+  /// they share this cache, behind a lock held for one map lookup: the
+  /// one thing the loops share when serving files.
   size_t open_file_cache = 1024;
 };
 

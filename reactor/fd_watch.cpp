@@ -35,9 +35,20 @@ void FdWatch::handle_events(uint32_t events) {
   ready.writable = (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
   ready.hangup = (events & (EPOLLHUP | EPOLLRDHUP)) != 0;
   ready.error = (events & EPOLLERR) != 0;
-  // The callback may destroy this watch as its last act: nothing of it is
-  // touched afterwards.
-  callback_(ready);
+  // The callback may destroy this watch, and with it callback_, while it
+  // runs: it runs from a local, handed back only if the watch survived.
+  bool destroyed = false;
+  destroyed_ = &destroyed;
+  Callback callback = std::move(callback_);
+  callback(ready);
+  if (destroyed) return;
+  destroyed_ = nullptr;
+  callback_ = std::move(callback);
+}
+
+FdWatch::~FdWatch() {
+  if (destroyed_ != nullptr) *destroyed_ = true;
+  stop();
 }
 
 }  // namespace basehttp

@@ -6,7 +6,8 @@
 // The watch does not own the fd; destroying the watch (or stop()) takes the
 // fd off the loop, and no callback runs after that, even for readiness
 // already collected in the current iteration. The callback may stop the
-// watch, or destroy it as its last act. Loop thread only.
+// watch or destroy it (its own captures stay alive until it returns).
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,7 @@ class FdWatch final : public IoHandler {
   /// and/or writability. Aborts if epoll refuses the fd (a closed or
   /// unpollable fd, such as a regular file, is a bug in the caller).
   FdWatch(EventLoop& loop, int fd, bool readable, bool writable, Callback callback);
-  ~FdWatch() { stop(); }
+  ~FdWatch();
   FdWatch(const FdWatch&) = delete;
   FdWatch& operator=(const FdWatch&) = delete;
 
@@ -54,6 +55,7 @@ class FdWatch final : public IoHandler {
   EventLoop& loop_;
   int fd_;
   Callback callback_;
+  bool* destroyed_ = nullptr;  // set while the callback runs: tells it the watch is gone
 };
 
 }  // namespace basehttp

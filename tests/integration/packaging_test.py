@@ -7,7 +7,6 @@ usage: packaging_test.py SOURCE_ROOT REPORT_NAME
 import glob
 import http.client
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,11 +117,12 @@ def main():
 
     with report.case("Packaging", "SubprojectConsumerBuildsAndServes") as case:
         with tempfile.TemporaryDirectory() as work:
-            project = os.path.join(work, "consumer")
-            shutil.copytree(os.path.join(source_root, "tests", "consumer"), project)
-            os.makedirs(os.path.join(project, "subprojects"), exist_ok=True)
-            # What a user gets from a checkout (or a wrap) in subprojects/.
-            os.symlink(source_root, os.path.join(project, "subprojects", "basehttp"))
+            # tests/consumer/subprojects/basehttp is a link to this checkout:
+            # what a user gets from a checkout (or a wrap) in subprojects/.
+            project = os.path.join(source_root, "tests", "consumer")
+            linked = os.path.realpath(os.path.join(project, "subprojects", "basehttp"))
+            case.check(linked == os.path.realpath(source_root),
+                       f"subprojects/basehttp leads to {linked}, not to the checkout")
             build = os.path.join(work, "build")
             run(["meson", "setup", build, project, "--buildtype=debug"])
             targets = run(["ninja", "-C", build, "-t", "targets", "all"])
@@ -155,9 +155,11 @@ def main():
             case.check(len(headers) > 20, f"only {len(headers)} headers installed")
             for header in headers:
                 with open(os.path.join(include, header)) as text:
-                    first_line = text.readline()
-                case.check(first_line.startswith("//"),
+                    opening = text.read().split("#pragma once")[0]
+                case.check(opening.startswith("//"),
                            f"{header} does not open with what it is for")
+                case.check("thread" in opening.lower(),
+                           f"{header} does not say on which thread its calls may be made")
                 # Only the installed tree and the system on the include path:
                 # a private include fails here.
                 probe = subprocess.run(

@@ -3,7 +3,16 @@
 // close_connection, header sanitising, and handlers that fail.
 #include "http/request_handler.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <thread>
 
 #include <mutex>
 #include <regex>
@@ -132,16 +141,99 @@ TEST(RequestHandler, LogsInPythonsFormat) {
       << lines[3];
 }
 
+/// What the process writes to fd 2 while `action` runs.
+std::string captured_stderr(const std::function<void()>& action) {
+  int pipe_fds[2];
+  EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK), 0);
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  ::dup2(pipe_fds[1], 2);
+  action();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(pipe_fds[1]);
+  std::string text;
+  char chunk[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], chunk, sizeof chunk)) > 0)
+    text.append(chunk, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  return text;
+}
+
 TEST(RequestHandler, AnEmptySinkTurnsLoggingOff) {
   HandlerTable table;
   table.on("GET", [](RequestHandler& h) {
-    h.log_message("not printed");
+    h.log_message("the marker line");
     send_text(h, 200, "ok");
   });
-  TestServer server(table);  // quiet_options(): log_sink empty
-  auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto serve_one = [&](ServerOptions options) {
+    return captured_stderr([&] {
+      TestServer server(table, options);
+      auto response = exchange(server.port(), "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      ASSERT_TRUE(response);
+      EXPECT_EQ(response->status, 200);
+    });
+  };
+  // The default sink writes to stderr, which the capture sees...
+  EXPECT_NE(serve_one(ServerOptions{}).find("the marker line"), std::string::npos);
+  // ...and an empty one writes nothing at all.
+  EXPECT_EQ(serve_one(testing::quiet_options()), "");
+}
+
+TEST(RequestHandler, LogRequestAndLogErrorWriteTheirLines) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.log_request(404, 12);
+    h.log_error("disk %s at %d%%", "full", 97);
+    h.respond(200, "text/plain", "ok");
+  });
+  LogCapture log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  {
+    TestServer server(table, options);
+    ASSERT_TRUE(exchange(server.port(), "GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  std::vector<std::string> lines = log.lines();
+  ASSERT_GE(lines.size(), 2u);
+  std::string stamp = R"(127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4} \d\d:\d\d:\d\d\] )";
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex(stamp + R"("GET /x HTTP/1\.1" 404 12\n)")))
+      << lines[0];
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(stamp + R"(disk full at 97%\n)"))) << lines[1];
+}
+
+TEST(RequestHandler, FlushHeadersSendsTheHeadBeforeTheHandlerReturns) {
+  int client_fd = -1;
+  std::atomic<bool> polled{false};
+  bool head_was_out = false;
+  HandlerTable table;
+  table.on("GET", [&](RequestHandler& h) {
+    h.send_response(200);
+    h.send_header("Content-Length", "4");
+    h.end_headers();
+    h.flush_headers();  // as Python's end_headers() does; otherwise it waits for the batch's end
+    // Still inside the handler: the client's socket already has the head
+    // (the client reads nothing until this poll is done).
+    pollfd readable{client_fd, POLLIN, 0};
+    head_was_out = ::poll(&readable, 1, 5000) == 1;
+    polled = true;
+    h.write("body");
+  });
+  TestServer server(table);
+  RawClient client(server.port());
+  client_fd = client.fd();
+  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!polled && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();  // awaiting the handler's look, bounded
+  }
+  auto response = client.read_response();
   ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "body");
+  EXPECT_TRUE(polled);
+  EXPECT_TRUE(head_was_out);
 }
 
 TEST(RequestHandler, AHandlerMayCloseTheConnection) {

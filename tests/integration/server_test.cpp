@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/bad_requests.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -330,6 +331,29 @@ INSTANTIATE_TEST_SUITE_P(
                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                   400}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return std::string(info.param.name); });
+
+// The parser's whole rejection table, through a real connection: the
+// status, a close, and nothing after the bad bytes answered.
+class ServerRejectsTest : public ServerTest,
+                          public ::testing::WithParamInterface<testing::BadRequest> {};
+
+TEST_P(ServerRejectsTest, AnswersWithTheStatusAndCloses) {
+  const testing::BadRequest& bad = GetParam();
+  RawClient client(port());
+  ASSERT_TRUE(client.send(bad.bytes + get("/smuggled")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response) << bad.name;
+  EXPECT_EQ(response->status, bad.status) << bad.name;
+  EXPECT_EQ(response->header("Connection"), "close") << bad.name;
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest)) << bad.name;
+  EXPECT_EQ(rest, "") << bad.name;  // "/smuggled" was never answered
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ServerRejectsTest, ::testing::ValuesIn(testing::bad_requests()),
+                         [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
+                           return info.param.name;
+                         });
 
 TEST_F(ServerTest, ABodyOverTheLimitIsRefusedWhileTheClientStillSends) {
   // The 413 must reach a client that keeps writing its body (lingering close).

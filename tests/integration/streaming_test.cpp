@@ -6,12 +6,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "basehttp.hpp"
+#include "tests/support/process_memory.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -21,16 +21,6 @@ namespace {
 using std::chrono::milliseconds;
 using testing::RawClient;
 using testing::send_text;
-
-/// This process's peak resident set (VmHWM), in KiB.
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 /// Sends `count` events, one per `every`, from the loop's timers, then finishes.
 void tick_events(ResponseStream stream, EventLoop& loop, int count, milliseconds every) {
@@ -117,14 +107,15 @@ TEST(ResponseStream, AFastProducerKeepsThePaceOfASlowClient) {
   });
   ServerOptions options = testing::quiet_options();
   testing::TestServer server(table, options);
-  long peak_before = peak_rss_kib();
+  ASSERT_TRUE(testing::reset_peak_resident());
+  long peak_before = testing::peak_resident_kib();
   RawClient client(server.port(), "127.0.0.1", RawClient::Duration(60000), 64 * 1024);
   ASSERT_TRUE(client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n"));
   auto head = client.read_interim();
   ASSERT_TRUE(head);
   ASSERT_EQ(head->status, 200);
   EXPECT_EQ(client.discard(kTotal), kTotal);
-  long growth_kib = peak_rss_kib() - peak_before;
+  long growth_kib = testing::peak_resident_kib() - peak_before;
   EXPECT_LT(growth_kib, 32 * 1024) << "256 MiB streamed should not be held in memory";
   uint64_t most_queued = 0;
   server.run_in_loop([&] { most_queued = producer->most_queued; });

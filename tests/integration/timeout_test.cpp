@@ -50,6 +50,18 @@ double seconds_since(steady_clock::time_point start) {
   return std::chrono::duration<double>(steady_clock::now() - start).count();
 }
 
+// The defaults follow nginx's (client_body_timeout, send_timeout 60 s),
+// with the header section held to 30 s against slowloris and keep-alive to
+// 60 s; shutdown drains for 10 s.
+TEST(TimeoutDefaults, AreNginxLike) {
+  ServerOptions defaults;
+  EXPECT_EQ(defaults.header_timeout, milliseconds(30000));
+  EXPECT_EQ(defaults.body_timeout, milliseconds(60000));
+  EXPECT_EQ(defaults.keep_alive_timeout, milliseconds(60000));
+  EXPECT_EQ(defaults.send_timeout, milliseconds(60000));
+  EXPECT_EQ(defaults.drain_timeout, milliseconds(10000));
+}
+
 class TimeoutTest : public ::testing::Test {
  protected:
   HandlerTable table_ = echo_table();

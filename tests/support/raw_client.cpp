@@ -221,6 +221,13 @@ size_t RawClient::discard(size_t size) {
   return dropped;
 }
 
+std::optional<std::string> RawClient::read_body_bytes(size_t size) {
+  if (!read_exact(size, Clock::now() + timeout_)) return std::nullopt;
+  std::string bytes = buffer_.substr(0, size);
+  buffer_.erase(0, size);
+  return bytes;
+}
+
 std::string RawClient::read_until_close() {
   auto deadline = Clock::now() + timeout_;
   while (fill(deadline)) {

@@ -57,6 +57,9 @@ class RawClient {
   /// Reads and drops `size` body bytes (after read_interim() took the head);
   /// returns how many arrived before EOF or the deadline.
   size_t discard(size_t size);
+  /// Reads exactly `size` body bytes (after read_interim() took the head);
+  /// nothing on EOF or the deadline first.
+  std::optional<std::string> read_body_bytes(size_t size);
   /// Everything until the server closes (or the deadline).
   std::string read_until_close();
   /// True when the server closes the connection before the deadline, after

@@ -1,0 +1,87 @@
+#include "tests/support/bad_requests.hpp"
+
+namespace basehttp::testing {
+
+const std::vector<BadRequest>& bad_requests() {
+  static const std::vector<BadRequest> table = {
+      BadRequest{"no_version", "GET /\r\n\r\n", 400},
+      BadRequest{"two_spaces", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+      BadRequest{"bad_method_char", "G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+      BadRequest{"lowercase_version", "GET / http/1.1\r\nHost: h\r\n\r\n", 400},
+      BadRequest{"garbage_version", "GET / HTTP/x.y\r\nHost: h\r\n\r\n", 400},
+      BadRequest{"http2", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
+      BadRequest{"http0", "GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505},
+      BadRequest{"h2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
+      BadRequest{"bare_lf_request_line", "GET / HTTP/1.1\nHost: h\r\n\r\n", 400},
+      BadRequest{"bare_lf_header", "GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 400},
+      BadRequest{"control_in_target", std::string("GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n"), 400},
+      BadRequest{"nul_in_header", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 36),
+                 400},
+      BadRequest{"no_colon", "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400},
+      BadRequest{"space_before_colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
+      BadRequest{"space_in_name", "GET / HTTP/1.1\r\nHost: h\r\nBad Name: v\r\n\r\n", 400},
+      BadRequest{"empty_name", "GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", 400},
+      BadRequest{"host_lookalike_twice", "GET / HTTP/1.1\r\nHOST: a\r\nhoSt: b\r\n\r\n", 400},
+      BadRequest{"control_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400},
+      BadRequest{"bare_cr_in_value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400},
+      BadRequest{"obs_fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n\r\n", 400},
+      BadRequest{"missing_host", "GET / HTTP/1.1\r\n\r\n", 400},
+      BadRequest{"two_hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      BadRequest{"cl_and_te",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                 "chunked\r\n\r\n0\r\n\r\n",
+                 400},
+      BadRequest{"two_content_lengths",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+                 400},
+      BadRequest{"bad_content_length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n",
+                 400},
+      BadRequest{"te_not_chunked_last",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
+      BadRequest{"te_unknown_only", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: foo\r\n\r\n",
+                 400},
+      BadRequest{"te_chunked_twice",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
+      BadRequest{"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                 400},
+      BadRequest{"te_unsupported_coding",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+      BadRequest{"bad_chunk_size",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      BadRequest{"chunk_without_crlf",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
+                 400},
+      BadRequest{"absolute_form_other_host",
+                 "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 400},
+      BadRequest{"absolute_form_other_port",
+                 "GET http://a.example:8080/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400},
+      BadRequest{"same_content_length_twice",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
+                 400},
+      BadRequest{"negative_content_length",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+      BadRequest{"chunk_size_overflow",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "1000000000000000000\r\n",
+                 400},
+      BadRequest{"chunk_size_with_space",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3 "
+                 "\r\nabc\r\n0\r\n\r\n",
+                 400},
+      BadRequest{"chunk_extension_control_byte",
+                 std::string("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "3;a=\x01\r\nabc\r\n0\r\n\r\n"),
+                 400},
+      BadRequest{"chunk_extension_bare_lf",
+                 "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3;a\nabc\r\n0\r\n\r\n",
+                 400},
+      BadRequest{"bare_cr_in_target", "GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+      BadRequest{"tab_before_colon", "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400},
+      BadRequest{"nul_in_target", std::string("GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n", 30), 400},
+      BadRequest{"unknown_expectation", "GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n", 417},
+  };
+  return table;
+}
+
+}  // namespace basehttp::testing
