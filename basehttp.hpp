@@ -12,11 +12,18 @@
 // says the same for its own type.
 #pragma once
 
+#include "handlers/access_log.hpp"
+#include "handlers/cgi.hpp"
+#include "handlers/health.hpp"
+#include "handlers/metrics.hpp"
+#include "handlers/path_route.hpp"
 #include "handlers/static_files.hpp"
+#include "http/body_reader.hpp"
 #include "http/deferred_response.hpp"
 #include "http/handler_table.hpp"
 #include "http/headers.hpp"
 #include "http/http_date.hpp"
+#include "http/latency_histogram.hpp"
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
 #include "http/response_stream.hpp"
@@ -27,4 +34,5 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/fd_watch.hpp"
 #include "reactor/listen_socket.hpp"
+#include "reactor/listener_handover.hpp"
 #include "reactor/socket_address.hpp"

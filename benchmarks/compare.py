@@ -17,6 +17,9 @@ http.server. Configurations are in benchmarks/peers/.
                         connections and against header fields
   compare.py --memory   resident memory per idle keep-alive connection with
                         10,000 of them open
+  compare.py --metrics-cost
+                        basehttp's instructions per request without and with
+                        the per-phase latency histograms (callgrind)
 
 Missing tools are installed with apt-get when running as root. The build
 is a release build in build-release/.
@@ -35,7 +38,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build-release")
+# BASEHTTP_BENCH_BUILD: another release tree, for engineers sharing a checkout.
+BUILD = os.environ.get("BASEHTTP_BENCH_BUILD") or os.path.join(ROOT, "build-release")
 PEERS = os.path.join(ROOT, "benchmarks", "peers")
 SERVER_CPU, CLIENT_CPU = "0", "1"
 PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "h2o": "h2o", "valgrind": "valgrind",
@@ -385,6 +389,35 @@ def cost(peers, args, workdir):
     print(f"\nslope: {slope:,.0f} instructions per additional header field")
 
 
+# ---------------------------------------------------------------- --metrics-cost
+
+class BasehttpHistograms(Basehttp):
+    """hello_server keeping the per-phase latency histograms (--metrics in basehttpd)."""
+
+    def command(self, port, scenario):
+        return super().command(port, scenario) + ["--latency-histograms"]
+
+
+def metrics_cost(args, workdir, files):
+    """Instructions/request of hello_server without and with latency histograms."""
+    n1, n2 = args.cost_requests
+    plain = Basehttp("basehttp", workdir, files)
+    histograms = BasehttpHistograms("basehttp+histograms", workdir, files)
+    print(f"\nplaintext, one connection; instructions by callgrind; per request = difference "
+          f"between {n1} and {n2} requests\n")
+    print("| server | instructions/request, 16 pipelined | instructions/request, no pipelining |")
+    print("|---|---:|---:|")
+    rows = []
+    for peer in (plain, histograms):
+        pipelined = per_request(lambda n: callgrind_total(peer, n, 16, workdir), n1, n2)
+        single = per_request(lambda n: callgrind_total(peer, n, 1, workdir), n1 // 4, n2 // 4)
+        rows.append((pipelined, single))
+        print(f"| {peer.name} | {pipelined:,.0f} | {single:,.0f} |")
+        log(f"  {peer.name}: {pipelined:,.0f} (16 pipelined), {single:,.0f} (no pipelining)")
+    print(f"\nlatency histograms cost {rows[1][0] - rows[0][0]:,.0f} instructions/request "
+          f"pipelined, {rows[1][1] - rows[0][1]:,.0f} without pipelining")
+
+
 # ---------------------------------------------------------------- --threads
 
 def scaling(args, workdir, files):
@@ -464,6 +497,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cost", action="store_true", help="instructions and syscalls per request")
     parser.add_argument("--memory", action="store_true", help="memory per idle connection")
+    parser.add_argument("--metrics-cost", action="store_true",
+                        help="instructions/request with and without latency histograms")
     parser.add_argument("--threads", action="store_true",
                         help="basehttp with 1 and 2 event loops (ServerOptions::threads)")
     parser.add_argument("--python", action="store_true", help="include Python's http.server")
@@ -491,6 +526,8 @@ def main():
             scaling(args, workdir, files)
         elif args.cost:
             cost(peers, args, workdir)
+        elif args.metrics_cost:
+            metrics_cost(args, workdir, files)
         elif args.memory:
             memory(peers, args)
         else:

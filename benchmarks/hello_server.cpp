@@ -1,6 +1,7 @@
 // hello_server: the TechEmpower-style server the benchmarks and profilers
 // drive. GET /plaintext, GET /json, POST /echo; 404 for anything else; no
-// access log. Usage: hello_server PORT [-b ADDR] [--threads N]. Exits 0 on SIGTERM or
+// access log. Usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]
+// (ServerOptions::latency_histograms, to measure their cost). Exits 0 on SIGTERM or
 // SIGINT once in-flight responses are finished.
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +19,7 @@ void not_found(RequestHandler& h) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: hello_server PORT [-b ADDR] [--threads N]\n");
+  std::fprintf(stderr, "usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]\n");
   return 2;
 }
 
@@ -28,7 +29,12 @@ int main(int argc, char** argv) {
   const char* port_text = nullptr;
   std::string host = "127.0.0.1";
   unsigned threads = 1;
+  bool latency_histograms = false;  // what keeping them costs: benchmarks/RESULTS.md
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--latency-histograms") == 0) {
+      latency_histograms = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
       if (threads < 1) return usage();
@@ -70,6 +76,7 @@ int main(int argc, char** argv) {
   options.log_sink = nullptr;
   options.handle_signals = true;
   options.threads = threads;
+  options.latency_histograms = latency_histograms;
   try {
     basehttp::HTTPServer server({host, static_cast<uint16_t>(port)}, table, options);
     server.serve_forever();

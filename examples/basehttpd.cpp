@@ -1,11 +1,16 @@
 // basehttpd: serves a folder over HTTP, as `python3 -m http.server` does,
 // with keep-alive, Range and sendfile. Run `basehttpd --help`.
+#include <limits.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -26,7 +31,7 @@ constexpr const char* kHelp =
     "\n"
     "options:\n"
     "  -h, --help            show this help and exit\n"
-    "  --cgi                 also run CGI scripts under /cgi-bin/ (not available yet)\n"
+    "  --cgi                 also run the CGI scripts under /cgi-bin/ and /htbin/\n"
     "  -b, --bind ADDRESS    address to listen on (default: all interfaces, IPv6 and\n"
     "                        IPv4 through '::' where the system has IPv6)\n"
     "  -d, --directory DIRECTORY\n"
@@ -40,6 +45,24 @@ constexpr const char* kHelp =
     "  --drain-timeout SECONDS\n"
     "                        how long SIGTERM waits for responses in flight before\n"
     "                        closing what is left (default: 10)\n"
+    "  --shutdown-delay SECONDS\n"
+    "                        after SIGTERM, go on serving this long (health 503,\n"
+    "                        responses with Connection: close) before closing the\n"
+    "                        listener, so a load balancer sees it first (default: 0)\n"
+    "  --health PATH         answer GET PATH with 200 ok, or 503 once draining\n"
+    "  --metrics PATH        answer GET PATH with Prometheus metrics (counters and\n"
+    "                        per-phase latency histograms)\n"
+    "  --pid-file FILE       write the serving process's pid to FILE\n"
+    "  --listen-fd FD        serve on the listening socket FD (inherited)\n"
+    "  --ready-fd FD         write READY=1 to FD once serving, then close it\n"
+    "  --log-format FORMAT   python (default) or combined (Apache/nginx)\n"
+    "  --access-log FILE     append the log to FILE instead of stderr (reopened on\n"
+    "                        SIGUSR1; lines are dropped, never waited for, when the\n"
+    "                        disk cannot keep up)\n"
+    "\n"
+    "SIGUSR2 restarts without losing a connection: a new basehttpd (the same\n"
+    "binary path and arguments) inherits the listening socket, and once it says\n"
+    "it serves, this one stops accepting and drains as on SIGTERM.\n"
     "\n"
     "Started by systemd socket activation (LISTEN_FDS), it serves on the socket\n"
     "it was given and ignores PORT, -b and --unix.\n"
@@ -57,6 +80,20 @@ struct Arguments {
   std::optional<double> drain_timeout;  // seconds
   std::optional<std::string> unix_path;
   unsigned threads = 1;
+  std::optional<double> shutdown_delay;  // seconds
+  std::optional<std::string> health_path;
+  std::optional<std::string> metrics_path;
+  std::optional<std::string> pid_file;
+  std::optional<int> listen_fd;
+  std::optional<int> ready_fd;
+  bool combined_log = false;
+  std::optional<std::string> access_log;
+};
+
+// What run() needs besides the server: how to restart, the log to reopen.
+struct Lifecycle {
+  std::vector<std::string> restart;
+  basehttp::AccessLog* access_log = nullptr;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -65,6 +102,24 @@ struct Arguments {
                "[port]\nbasehttpd: error: %s\n",
                message.c_str());
   std::exit(2);
+}
+
+double seconds_value(const std::string& name, const std::string& text) {
+  char* end = nullptr;
+  double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(seconds >= 0 && seconds <= 86400)) {
+    usage_error("argument " + name + ": invalid seconds value: '" + text + "'");
+  }
+  return seconds;
+}
+
+int fd_value(const std::string& name, const std::string& text) {
+  char* end = nullptr;
+  long fd = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || fd < 0 || fd > INT_MAX) {
+    usage_error("argument " + name + ": invalid fd: '" + text + "'");
+  }
+  return static_cast<int>(fd);
 }
 
 Arguments parse_arguments(int argc, char** argv) {
@@ -116,6 +171,26 @@ Arguments parse_arguments(int argc, char** argv) {
         usage_error("argument --drain-timeout: invalid seconds value: '" + text + "'");
       }
       arguments.drain_timeout = seconds;
+    } else if (is("--shutdown-delay", "--shutdown-delay")) {
+      arguments.shutdown_delay = seconds_value("--shutdown-delay", value("--shutdown-delay"));
+    } else if (is("--health", "--health")) {
+      arguments.health_path = value("--health");
+    } else if (is("--metrics", "--metrics")) {
+      arguments.metrics_path = value("--metrics");
+    } else if (is("--pid-file", "--pid-file")) {
+      arguments.pid_file = value("--pid-file");
+    } else if (is("--listen-fd", "--listen-fd")) {
+      arguments.listen_fd = fd_value("--listen-fd", value("--listen-fd"));
+    } else if (is("--log-format", "--log-format")) {
+      std::string format = value("--log-format");
+      if (format != "python" && format != "combined") {
+        usage_error("argument --log-format: python or combined");
+      }
+      arguments.combined_log = format == "combined";
+    } else if (is("--access-log", "--access-log")) {
+      arguments.access_log = value("--access-log");
+    } else if (is("--ready-fd", "--ready-fd")) {
+      arguments.ready_fd = fd_value("--ready-fd", value("--ready-fd"));
     } else if (!port_seen && !arg.empty() && arg[0] != '-') {
       char* end = nullptr;
       long port = std::strtol(arg.c_str(), &end, 10);
@@ -131,9 +206,100 @@ Arguments parse_arguments(int argc, char** argv) {
   return arguments;
 }
 
+// The command line a restart runs: this binary (by the path it was started
+// from, so that a binary replaced on disk is the one started) with the same
+// arguments, serving on the socket it inherits.
+std::vector<std::string> restart_command(int argc, char** argv) {
+  char self[PATH_MAX];
+  ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::vector<std::string> command{length > 0 ? std::string(self, static_cast<size_t>(length))
+                                              : std::string(argv[0])};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--listen-fd" || arg == "--ready-fd") {
+      ++i;  // and its value
+    } else if (arg.rfind("--listen-fd=", 0) != 0 && arg.rfind("--ready-fd=", 0) != 0) {
+      command.push_back(arg);
+    }
+  }
+  for (const char* arg :
+       {"--listen-fd", "3", "--ready-fd", "4"})  // ListenerHandover::kListenFd, kReadyFd
+    command.emplace_back(arg);
+  return command;
+}
+
+void write_pid_file(const std::string& path) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << ::getpid() << '\n';
+  }
+  // Renamed into place: a reader never sees a half-written file.
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::fprintf(stderr, "basehttpd: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+  }
+}
+
+void remove_pid_file(const std::string& path) {
+  // A process that took over has written its own pid there: leave it.
+  std::ifstream in(path);
+  long pid = 0;
+  if (in >> pid && pid == static_cast<long>(::getpid())) std::remove(path.c_str());
+}
+
+// Serves until shut down: pid file, readiness report, restarts on SIGUSR2.
+void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecycle& lifecycle) {
+  const std::vector<std::string>& restart = lifecycle.restart;
+  if (arguments.pid_file) write_pid_file(*arguments.pid_file);
+  basehttp::ListenerHandover handover(server.loop());
+  server.loop().watch_signals({SIGUSR2}, [&](int) {
+    if (arguments.unix_path && !arguments.listen_fd) {
+      std::fprintf(stderr, "basehttpd: SIGUSR2 ignored: a unix socket is not handed over\n");
+      return;
+    }
+    if (server.draining() || handover.in_progress()) {
+      std::fprintf(stderr, "basehttpd: SIGUSR2 ignored: %s\n",
+                   server.draining() ? "shutting down" : "a restart is in progress");
+      return;
+    }
+    std::string error;
+    auto done = [&server, &handover](bool ready, const std::string& failure) {
+      if (!ready) {
+        std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n", failure.c_str());
+        return;
+      }
+      std::fprintf(stderr, "basehttpd: pid %d serves now; draining\n",
+                   static_cast<int>(handover.child()));
+      server.shutdown();  // on the loop: starts the drain, returns at once
+    };
+    if (!handover.start(server.listening_fd(), restart, std::chrono::seconds(30), done, &error)) {
+      std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n", error.c_str());
+    }
+  });
+  if (basehttp::AccessLog* log = lifecycle.access_log) {
+    // logrotate's convention: move the file, then SIGUSR1.
+    server.loop().watch_signals({SIGUSR1}, [log](int) { log->reopen(); });
+  }
+  if (arguments.ready_fd) basehttp::ListenerHandover::report_ready(*arguments.ready_fd);
+  server.serve_forever();
+  if (arguments.pid_file) remove_pid_file(*arguments.pid_file);
+}
+
+// A TCP listener made here rather than by the server, so that all its loops
+// share one socket and one accept queue: the socket a restart hands over.
+basehttp::ServerAddress tcp_listener(const std::string& host, uint16_t port) {
+  auto address = basehttp::SocketAddress::resolve(host, port);
+  if (!address) {
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                            "cannot resolve host '" + host + "'");
+  }
+  return basehttp::ServerAddress::listening_socket(basehttp::listen_tcp(*address).release());
+}
+
 // Serves on a unix socket or a socket systemd passed; no port to report.
 int serve_on(const basehttp::ServerAddress& address, basehttp::HandlerTable& table,
-             const basehttp::ServerOptions& options) {
+             const basehttp::ServerOptions& options, const Arguments& arguments,
+             const Lifecycle& lifecycle) {
   std::optional<basehttp::HTTPServer> server;
   try {
     server.emplace(address, table, options);
@@ -143,26 +309,32 @@ int serve_on(const basehttp::ServerAddress& address, basehttp::HandlerTable& tab
                  std::strerror(error.code().value()));
     return 1;
   }
-  if (address.unix_path.empty()) {
+  if (arguments.listen_fd) {
+    std::printf("Serving HTTP on the inherited socket (%s) ...\n",
+                server->server_address().to_string().c_str());
+  } else if (address.unix_path.empty()) {
     std::printf("Serving HTTP on the socket systemd passed (%s) ...\n",
                 server->server_address().to_string().c_str());
   } else {
     std::printf("Serving HTTP on unix:%s ...\n", address.unix_path.c_str());
   }
   std::fflush(stdout);
-  server->serve_forever();
+  run(*server, arguments, lifecycle);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Held back until the server's signalfd collects them: a SIGTERM that
+  // arrives once the socket listens, before the server is up, must stop
+  // it gracefully rather than kill it.
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stops, nullptr);
   Arguments arguments = parse_arguments(argc, argv);
-  if (arguments.cgi) {
-    std::fprintf(stderr, "basehttpd: --cgi is not available yet\n");
-    return 2;
-  }
-
   std::optional<basehttp::StaticFiles> files;
   try {
     basehttp::StaticFilesOptions static_options;
@@ -175,36 +347,73 @@ int main(int argc, char** argv) {
   }
   basehttp::HandlerTable table;
   files->install(table);
+  // --cgi: GET, HEAD and POST under the CGI folders run scripts; the rest
+  // goes to the files. Declared before the server, so destroyed after it.
+  std::optional<basehttp::Cgi> cgi;
+  if (arguments.cgi) {
+    basehttp::CgiOptions cgi_options;
+    cgi_options.root = arguments.directory;
+    cgi_options.fallback = [&files](basehttp::RequestHandler& h) { files->handle(h); };
+    cgi.emplace(cgi_options);
+    cgi->install(table);
+  }
+  // Mounted over the files: these exact paths are answered before them.
+  basehttp::Metrics metrics;
+  basehttp::Health health;
+  if (arguments.metrics_path) metrics.install(table, *arguments.metrics_path);
+  if (arguments.health_path) health.install(table, *arguments.health_path);
 
   basehttp::ServerOptions options;
   options.protocol_version = arguments.protocol;
   options.handle_signals = true;
   options.threads = arguments.threads;
+  std::optional<basehttp::AccessLog> access_log;
+  if (!arguments.quiet && (arguments.access_log || arguments.combined_log)) {
+    try {
+      access_log.emplace(basehttp::AccessLogOptions{arguments.access_log.value_or("")});
+    } catch (const std::system_error& error) {
+      std::fprintf(stderr, "basehttpd: %s\n", error.what());
+      return 1;
+    }
+    // Combined lines only in the access log; errors stay on stderr then.
+    if (arguments.combined_log) {
+      options.request_logger = access_log->combined_logger();
+    } else {
+      options.log_sink = access_log->sink();
+    }
+  }
   if (arguments.quiet) options.log_sink = nullptr;
   if (arguments.drain_timeout) {
     options.drain_timeout =
         std::chrono::milliseconds(std::llround(*arguments.drain_timeout * 1000));
   }
+  if (arguments.shutdown_delay) {
+    options.shutdown_delay =
+        std::chrono::milliseconds(std::llround(*arguments.shutdown_delay * 1000));
+  }
+  options.latency_histograms = arguments.metrics_path.has_value();
+  Lifecycle lifecycle{restart_command(argc, argv), access_log ? &*access_log : nullptr};
 
   std::vector<int> passed = basehttp::systemd_listening_sockets();
+  if (arguments.listen_fd) passed = {*arguments.listen_fd};
   if (!passed.empty() || arguments.unix_path) {
     return serve_on(passed.empty() ? basehttp::ServerAddress::unix_socket(*arguments.unix_path)
                                    : basehttp::ServerAddress::listening_socket(passed.front()),
-                    table, options);
+                    table, options, arguments, lifecycle);
   }
 
   // Like Python: both IPv6 and IPv4 through "::" unless an address is given.
   std::string host = arguments.bind.value_or("::");
   std::optional<basehttp::HTTPServer> server;
   try {
-    server.emplace(basehttp::ServerAddress{host, arguments.port}, table, options);
+    server.emplace(tcp_listener(host, arguments.port), table, options);
   } catch (const std::system_error& error) {
     bool no_ipv6 = !arguments.bind &&
                    (error.code().value() == EAFNOSUPPORT || error.code().value() == EADDRNOTAVAIL);
     try {
       if (!no_ipv6) throw;
       host = "0.0.0.0";
-      server.emplace(basehttp::ServerAddress{host, arguments.port}, table, options);
+      server.emplace(tcp_listener(host, arguments.port), table, options);
     } catch (const std::system_error& failure) {
       std::fprintf(stderr, "basehttpd: cannot listen on %s port %u: %s\n", host.c_str(),
                    arguments.port, std::strerror(failure.code().value()));
@@ -216,6 +425,6 @@ int main(int argc, char** argv) {
   std::printf("Serving HTTP on %s port %u (http://%s:%u/) ...\n", name.c_str(),
               server->server_port(), url_host.c_str(), server->server_port());
   std::fflush(stdout);
-  server->serve_forever();
+  run(*server, arguments, lifecycle);
   return 0;
 }

@@ -25,6 +25,9 @@ class DeferredResponse {
   /// Loop thread. Runs `finish` and lets the connection go on to its next
   /// request. Returns false without calling `finish` when the client has
   /// gone, the server shut the connection, or it was completed already.
+  /// `finish` may defer the response again (defer(), stream(): a request
+  /// answered anew after RequestHandler::reroute()); it is then awaited
+  /// once more, through the new handle (equal to this one).
   bool complete(const Completion& finish) const;
   /// Any thread: runs complete(finish) on the loop thread, then `done`
   /// (if given) with its result, also on the loop thread.
@@ -37,6 +40,7 @@ class DeferredResponse {
  private:
   friend class Session;
   friend class ResponseStream;
+  friend class BodyReader;
   /// The session still awaiting this response, or nullptr.
   Session* awaiting_session() const;
   DeferredResponse(HTTPServer* server, uint32_t slot, uint32_t generation, uint64_t sequence)

@@ -110,9 +110,13 @@ const char* RequestHandler::base() const {
 }
 
 std::string_view RequestHandler::command() const {
+  if (reroutes_ != 0) [[unlikely]]  // the method as sent: head_ may have been cleared since
+    return request_->method.in(base()) == "HEAD" ? "HEAD" : "GET";
   return parsed_ ? request_->method.in(base()) : std::string_view();
 }
 std::string_view RequestHandler::path() const {
+  if (reroutes_ != 0) [[unlikely]]
+    return reroute_path_;
   return parsed_ ? request_->target.in(base()) : std::string_view();
 }
 std::string_view RequestHandler::request_version() const {
@@ -128,7 +132,7 @@ Headers RequestHandler::trailers() const {
   return parsed_ ? request_->trailer_fields(base()) : Headers();
 }
 std::string_view RequestHandler::body() const {
-  return parsed_ ? request_->body.in(base()) : std::string_view();
+  return parsed_ && reroutes_ == 0 ? request_->body.in(base()) : std::string_view();
 }
 const SocketAddress& RequestHandler::client_address() const {
   return session_->connection().peer();
@@ -148,6 +152,7 @@ void RequestHandler::begin(const Request* request, bool parsed) {
   stage_ = Stage::kNone;
   status_ = 0;
   chunked_ = framing_set_ = has_content_length_ = connection_header_sent_ = deferred_ = false;
+  reroutes_ = 0;
   body_allowed_ = true;
   content_length_ = body_bytes_ = 0;
   head_ = parsed && request->method.length == 4 &&
@@ -337,9 +342,13 @@ void RequestHandler::respond(int code, std::string_view content_type, std::strin
   }
   put(kLength);
   put(length);
-  put(kCrlf);
-  put(connection);
-  put(kCrlf);
+  if (connection.empty()) {
+    put("\r\n\r\n");
+  } else {
+    put(kCrlf);
+    put(connection);
+    put(kCrlf);
+  }
   put(body.substr(0, inline_body));
   output().commit_copied(size);
   if (send_body && inline_body == 0) output().append(body);
@@ -462,6 +471,36 @@ DeferredResponse RequestHandler::defer() {
   return session_->defer();
 }
 
+BodyReader RequestHandler::read_body(BodyReader::Chunk on_chunk,
+                                     DeferredResponse::Completion on_end) {
+  BodyReader reader(defer());
+  session_->start_body(std::move(on_chunk), std::move(on_end));
+  return reader;
+}
+
+void RequestHandler::reroute(std::string_view target) {
+  if (!parsed_ || stage_ != Stage::kNone) {
+    log_error("reroute() without a request or after the response started: ignored");
+    return;
+  }
+  reroute_path_.assign(target);
+  if (reroutes_ != UINT8_MAX) ++reroutes_;
+}
+
+bool RequestHandler::begin_raw_response(int code) {
+  if (stage_ != Stage::kNone) return false;
+  log_request(code);
+  status_ = code;
+  stage_ = Stage::kBody;
+  // Every byte is the handler's, a HEAD's included; the server frames
+  // nothing, so only the end of the connection ends the response.
+  head_ = false;
+  body_allowed_ = true;
+  chunked_ = has_content_length_ = false;
+  framing_set_ = connection_header_sent_ = close_connection_ = true;
+  return true;
+}
+
 ResponseStream RequestHandler::stream() {
   if (stage_ == Stage::kHeaders) end_headers();
   return ResponseStream(defer());
@@ -470,7 +509,7 @@ ResponseStream RequestHandler::stream() {
 // ---- logging ----
 
 void RequestHandler::log_request(int code, int64_t size) {
-  if (!logging_) return;
+  if (!logging_ || options().request_logger) return;  // logged in its own format when done
   char code_text[16] = "-";
   char size_text[24] = "-";
   if (code > 0) std::snprintf(code_text, sizeof(code_text), "%d", code);

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/body_reader.hpp"
 #include "http/deferred_response.hpp"
 #include "http/headers.hpp"
 #include "http/request.hpp"
@@ -42,8 +43,10 @@ class RequestHandler {
   // ---- The request (Python's instance variables) ----
 
   /// The method: "GET", "SPAM". Empty when the request line was unreadable.
+  /// After reroute(): "GET", or "HEAD" for a HEAD request.
   std::string_view command() const;
   /// The request-target exactly as sent, query included: "/a%20b?x=1".
+  /// After reroute(): the target given to it.
   std::string_view path() const;
   /// "HTTP/1.1" or "HTTP/1.0" as sent.
   std::string_view request_version() const;
@@ -53,7 +56,7 @@ class RequestHandler {
   Headers headers() const;
   /// The trailer fields of a chunked body (usually none).
   Headers trailers() const;
-  /// The whole request body (Python's rfile), de-chunked.
+  /// The whole request body (Python's rfile), de-chunked. Empty after reroute().
   std::string_view body() const;
   /// The client's address and port.
   const SocketAddress& client_address() const;
@@ -114,6 +117,39 @@ class RequestHandler {
   /// the body, written over time. Like defer(), the connection reads no
   /// further request until the stream is finished.
   ResponseStream stream();
+  /// For a handler registered with HandlerTable::on_streaming(), which runs
+  /// before the body has arrived: takes the body as it comes. `on_chunk`
+  /// runs for each piece (de-chunked; the bytes are valid during the call
+  /// only); once the whole body is in, `on_end` runs with this handler to
+  /// answer, as a deferred completion would. Sends the interim 100
+  /// Continue a client that asked for it waits for. A streaming handler
+  /// that answers without calling this leaves the body unread, and the
+  /// connection closes after its response.
+  BodyReader read_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
+
+  /// Turns the request into a GET for `target` (origin-form, query
+  /// included), for a handler that answers it as if it had been made
+  /// there (a CGI script's local redirect, RFC 3875 §6.2.2): until the
+  /// request ends, path() returns `target`, command() "GET" ("HEAD" for a
+  /// HEAD, whose response keeps a HEAD's framing) and body() nothing;
+  /// requestline(), headers() and the log keep what the client sent. The
+  /// caller then answers the request again, typically by calling the
+  /// handler meant for `target`. Only before any of the response was
+  /// queued (ignored after). Costs ordinary requests one branch in the
+  /// three accessors; `target` is copied.
+  void reroute(std::string_view target);
+  /// How many times reroute() was called for this request: 0 for the
+  /// client's own target; a handler that reroutes cuts loops with it.
+  unsigned reroutes() const { return reroutes_; }
+  /// For a handler that writes the whole response itself, status line and
+  /// header fields included (a CGI nph- script): from now on write(), and
+  /// a stream's writes, queue their bytes as they are, without framing,
+  /// for a HEAD too; finish() adds nothing, and the connection closes
+  /// after the bytes (their end is the response's end). `code` is the
+  /// status the bytes carry, for the log (written now, as by
+  /// send_response) and the counters. Only before any of the response was
+  /// queued; false, changing nothing, after.
+  bool begin_raw_response(int code);
 
   // ---- Logging and formatting (Python's helpers) ----
 
@@ -186,8 +222,10 @@ class RequestHandler {
   bool connection_header_sent_ = false;
   bool close_connection_ = false;
   bool deferred_ = false;
+  uint8_t reroutes_ = 0;  // reroute() calls for this request (saturates)
   uint64_t content_length_ = 0;
   uint64_t body_bytes_ = 0;
+  std::string reroute_path_;  // path() after reroute(); its capacity is kept
 };
 
 }  // namespace basehttp

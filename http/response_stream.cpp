@@ -39,4 +39,11 @@ bool ResponseStream::finish() const {
   return deferred_.complete([](RequestHandler&) {});
 }
 
+bool ResponseStream::abort() const {
+  Session* session = deferred_.awaiting_session();
+  if (session == nullptr) return false;
+  session->abort();
+  return true;
+}
+
 }  // namespace basehttp

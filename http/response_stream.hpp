@@ -39,6 +39,10 @@ class ResponseStream {
   bool on_close(std::function<void()> callback) const;
   /// Ends the response (the last chunk) and lets the connection carry on.
   bool finish() const;
+  /// Ends the response by closing the connection at once, for a producer
+  /// that failed midway: finish() would make a cut-short body look
+  /// complete. on_close() callbacks run. False if the stream is over.
+  bool abort() const;
   /// True while the client still takes this response.
   bool open() const { return deferred_.pending(); }
   explicit operator bool() const { return static_cast<bool>(deferred_); }

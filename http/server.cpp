@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,10 @@
 
 namespace basehttp {
 namespace {
+
+// How long a shutdown waits for the first request of a connection it has
+// just accepted (see HTTPServer::begin_shutdown()).
+constexpr std::chrono::milliseconds kUnheardGrace{1000};
 
 SocketAddress bind_address(const ServerAddress& address) {
   auto resolved = SocketAddress::resolve(address.host, address.port);
@@ -77,6 +82,7 @@ void HTTPServer::make_workers() {
       address = ServerAddress::listening_socket(copy);
     }
     workers_.push_back(std::make_unique<HTTPServer>(address, table_, worker_options));
+    workers_.back()->primary_ = this;
   }
 }
 
@@ -116,17 +122,33 @@ void HTTPServer::start_listening(const ServerAddress& address) {
                             std::max(options_.idle_release_after, std::chrono::milliseconds(1))});
   tick_interval_ = std::clamp<EventLoop::Duration>(shortest / 4, std::chrono::milliseconds(5),
                                                    std::chrono::milliseconds(1000));
-  acceptor_ = std::make_unique<Acceptor>(loop_, open_listener(address),
+  // A client may connect, and a supervisor may signal, as soon as listen()
+  // returns: the signals are held back from then on, for the signalfd to
+  // collect, rather than killing a process whose handler is not set yet.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (options_.handle_signals) pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  FileDescriptor listening;
+  try {
+    listening = open_listener(address);
+  } catch (...) {
+    if (options_.handle_signals) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    throw;
+  }
+  acceptor_ = std::make_unique<Acceptor>(loop_, std::move(listening),
                                          [this](FileDescriptor socket, const SocketAddress& peer) {
                                            accept(std::move(socket), peer);
                                          });
   address_ = acceptor_->local_address();
   if (options_.handle_signals) {
     loop_.watch_signals({SIGINT, SIGTERM}, [this](int) {
-      if (!shutting_down_) {
-        begin_shutdown();
+      if (!draining_) {
+        begin_drain();
       } else {
-        close_remaining();  // a second signal: stop waiting
+        begin_shutdown();  // a second signal: stop waiting
+        close_remaining();
       }
     });
   }
@@ -139,6 +161,8 @@ HTTPServer::~HTTPServer() {
     thread.join();
   workers_.clear();
   if (drain_timer_ != 0) loop_.cancel(drain_timer_);
+  if (delay_timer_ != 0) loop_.cancel(delay_timer_);
+  if (unheard_timer_ != 0) loop_.cancel(unheard_timer_);
   if (tick_timer_ != 0) loop_.cancel(tick_timer_);
   acceptor_.reset();
   slots_.clear();  // closes every connection without callbacks
@@ -274,22 +298,50 @@ void HTTPServer::serve_forever() {
 
 void HTTPServer::shutdown() {
   if (loop_.running_in_this_thread()) {  // from a handler or timer: cannot wait here
+    begin_drain();
+    return;
+  }
+  loop_.post([this] { begin_drain(); });
+  std::unique_lock<std::mutex> lock(state_mutex_);
+  state_changed_.wait(lock, [this] { return drained_ && !serving_; });
+}
+
+void HTTPServer::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  on_other_loops(&HTTPServer::mark_draining);
+  if (options_.shutdown_delay.count() <= 0) {
     begin_shutdown();
     return;
   }
-  loop_.post([this] { begin_shutdown(); });
-  std::unique_lock<std::mutex> lock(state_mutex_);
-  state_changed_.wait(lock, [this] { return drained_ && !serving_; });
+  delay_timer_ = loop_.run_after(options_.shutdown_delay, [this] {
+    delay_timer_ = 0;
+    begin_shutdown();
+  });
 }
 
 void HTTPServer::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  draining_ = true;
+  if (delay_timer_ != 0) {
+    loop_.cancel(delay_timer_);
+    delay_timer_ = 0;
+  }
   on_other_loops(&HTTPServer::begin_shutdown);
   acceptor_->close();
+  // Connections accepted but not heard from yet get a moment for their
+  // first request (a client that connected has one on its way), answered
+  // with Connection: close; then they are closed like the idle ones.
   for (Slot& entry : slots_) {
-    if (entry.session) entry.session->begin_shutdown();
+    if (entry.session) entry.session->begin_shutdown(/*close_unheard=*/false);
   }
+  unheard_timer_ = loop_.run_after(std::min(kUnheardGrace, options_.drain_timeout), [this] {
+    unheard_timer_ = 0;
+    for (Slot& entry : slots_) {
+      if (entry.session) entry.session->begin_shutdown();
+    }
+  });
   drain_timer_ = loop_.run_after(options_.drain_timeout, [this] {
     drain_timer_ = 0;
     close_remaining();
@@ -309,6 +361,10 @@ void HTTPServer::check_drained() {
   if (drain_timer_ != 0) {
     loop_.cancel(drain_timer_);
     drain_timer_ = 0;
+  }
+  if (unheard_timer_ != 0) {
+    loop_.cancel(unheard_timer_);
+    unheard_timer_ = 0;
   }
   bool stop_loop;
   {

@@ -51,16 +51,26 @@ class HTTPServer {
   /// Runs the loop until shutdown() has finished. Returns at once if it
   /// already has.
   void serve_forever();
-  /// Graceful stop: no new connections, idle ones closed, requests in
-  /// flight answered (with Connection: close) and flushed, whatever is left
-  /// after options().drain_timeout closed. Called from outside the loop it
+  /// Graceful stop: draining() at once; after options().shutdown_delay no
+  /// new connections, idle ones closed, requests in flight answered (with
+  /// Connection: close) and flushed, whatever is left after
+  /// options().drain_timeout closed. Called from outside the loop it
   /// waits until serve_forever() has returned (or, when the application
   /// runs the loop itself, until the connections are gone), so the loop
   /// must be running or about to run, as with Python; called from a handler
   /// or timer on the loop it only starts the stop.
   void shutdown();
-  /// True once shutdown has begun.
+  /// True once shutdown has begun: the server no longer accepts.
   bool shutting_down() const { return shutting_down_; }
+  /// True from the moment a shutdown was asked for, through the
+  /// shutdown_delay that precedes it: the time to tell health checks.
+  bool draining() const { return draining_; }
+  /// The socket this server accepts on (-1 once closed), e.g. to hand it
+  /// to a process that takes over (see examples/basehttpd.cpp).
+  int listening_fd() const { return acceptor_ ? acceptor_->fd() : -1; }
+  /// The server whose serve_forever() runs this one: this one, unless it
+  /// is one of another's other_loops().
+  HTTPServer& primary() { return *primary_; }
 
   EventLoop& loop() { return loop_; }
   const ServerOptions& options() const { return options_; }
@@ -114,6 +124,10 @@ class HTTPServer {
   /// Expires what is due on every deadline list; stops when all are empty.
   void tick();
   Session* find_session(uint32_t slot, uint32_t generation) const;
+  /// Marks the server (and the other loops) draining, then shuts down
+  /// after options().shutdown_delay.
+  void begin_drain();
+  void mark_draining() { draining_ = true; }
   void begin_shutdown();
   void close_remaining();
   void check_drained();
@@ -142,6 +156,10 @@ class HTTPServer {
   std::vector<uint32_t> free_slots_;
   size_t live_sessions_ = 0;
 
+  HTTPServer* primary_ = this;
+  bool draining_ = false;
+  EventLoop::TimerId delay_timer_ = 0;    // the shutdown_delay, while it runs
+  EventLoop::TimerId unheard_timer_ = 0;  // closes connections not heard from (begin_shutdown)
   bool shutting_down_ = false;
   EventLoop::TimerId drain_timer_ = 0;
   std::mutex state_mutex_;

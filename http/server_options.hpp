@@ -67,6 +67,10 @@ inline constexpr std::string_view kDefaultErrorMessageFormat =
 /// Receives one access- or error-log line, newline included.
 using LogSink = std::function<void(std::string_view line)>;
 
+class RequestHandler;
+/// Receives each finished response (see ServerOptions::request_logger).
+using RequestLogger = std::function<void(const RequestHandler& handler)>;
+
 /// The default sink: writes each line to stderr.
 LogSink stderr_log_sink();
 
@@ -93,6 +97,9 @@ struct ServerOptions {
   size_t max_header_bytes = 64 * 1024;
   /// Bytes of request body, after de-chunking (413 beyond).
   uint64_t max_body_bytes = 8 * 1024 * 1024;
+  /// The same for a body streamed to its handler (HandlerTable::on_streaming):
+  /// it is never held whole, so by default it has no limit.
+  uint64_t max_streamed_body_bytes = UINT64_MAX;
 
   /// Queued response bytes above which a connection stops reading and
   /// parsing requests, until the queue falls to output_low_water.
@@ -103,7 +110,7 @@ struct ServerOptions {
   /// (a client trickling bytes is not given more); then 408 and close.
   std::chrono::milliseconds header_timeout{30000};
   /// How long the next bytes of a request body may take; then 408 and close.
-  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds body_timeout{60000};
   /// How long a connection may sit idle between requests before it is closed.
   std::chrono::milliseconds keep_alive_timeout{60000};
   /// How long a client may leave queued response bytes untaken; then the
@@ -119,12 +126,29 @@ struct ServerOptions {
 
   /// Access and error log; an empty function turns logging off.
   LogSink log_sink = stderr_log_sink();
+  /// An access log of another format (handlers/access_log: combined): called
+  /// on the loop thread for every response once it is complete, errors the
+  /// parser answered and timeouts included, with the status and body size
+  /// known. When set, log_request() writes nothing to log_sink (errors
+  /// still go there).
+  RequestLogger request_logger;
 
   /// Shut down gracefully on SIGINT or SIGTERM (through the loop's
   /// signalfd); a second signal stops at once.
   bool handle_signals = false;
   /// How long shutdown() lets in-flight responses finish before closing.
   std::chrono::milliseconds drain_timeout{10000};
+  /// Between the start of a shutdown (SIGTERM, shutdown()) and the moment
+  /// the server stops accepting, it goes on serving this long with
+  /// HTTPServer::draining() true: a Health handler answers 503 and every
+  /// response says Connection: close, so a load balancer's health check
+  /// takes the server out of rotation and busy keep-alive clients move
+  /// away before any connection is closed under them. Set it above the
+  /// balancer's check interval times its fall count; 0: no such phase.
+  std::chrono::milliseconds shutdown_delay{0};
+  /// Keep the per-phase latency histograms of ServerStats (a few dozen
+  /// instructions per request; see benchmarks/RESULTS.md).
+  bool latency_histograms = false;
   /// Event loops, each on a thread of its own with its own listener on the
   /// address (SO_REUSEPORT; a unix or inherited socket is shared), so the
   /// kernel spreads connections over them. A connection stays on its loop,

@@ -44,6 +44,24 @@ std::string_view name_of(ParseErrorKind kind) {
   }
 }
 
+ServerStats& ServerStats::operator+=(const ServerStats& other) {
+  connections_accepted += other.connections_accepted;
+  connections_open += other.connections_open;
+  requests += other.requests;
+  bytes_in += other.bytes_in;
+  bytes_out += other.bytes_out;
+  for (size_t i = 0; i < responses_by_class.size(); ++i)
+    responses_by_class[i] += other.responses_by_class[i];
+  for (size_t i = 0; i < parse_errors.size(); ++i)
+    parse_errors[i] += other.parse_errors[i];
+  for (size_t i = 0; i < timeouts.size(); ++i)
+    timeouts[i] += other.timeouts[i];
+  header_latency += other.header_latency;
+  handler_latency += other.handler_latency;
+  response_latency += other.response_latency;
+  return *this;
+}
+
 std::string_view name_of(TimeoutKind kind) {
   switch (kind) {
     case TimeoutKind::kHeader:

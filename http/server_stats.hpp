@@ -1,6 +1,7 @@
-// ServerStats: what an HTTPServer has done so far, as plain counters kept
-// on its loop thread (no atomics on the request path). HTTPServer::stats()
-// copies them; another thread reads them by posting to the loop:
+// ServerStats: what an HTTPServer has done so far, as plain counters and
+// latency histograms kept on its loop thread (no atomics on the request
+// path). HTTPServer::stats() copies them; another thread reads them by
+// posting to the loop (handlers/metrics does this for every loop):
 //   server.loop().post([&] { publish(server.stats()); });
 #pragma once
 
@@ -8,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "http/latency_histogram.hpp"
 
 namespace basehttp {
 
@@ -43,6 +46,22 @@ struct ServerStats {
   uint64_t bytes_out = 0;  ///< taken by the kernel for clients
   std::array<uint64_t, static_cast<size_t>(ParseErrorKind::kCount)> parse_errors{};
   std::array<uint64_t, static_cast<size_t>(TimeoutKind::kCount)> timeouts{};
+
+  // Per-phase latency, kept when ServerOptions::latency_histograms is on.
+  // Times come from the loop's clock, read once per iteration: a phase
+  // that begins and ends in one iteration (a handler answering at once)
+  // counts as 0, and work done earlier in the same iteration is not seen.
+  /// From a request's first byte to the end of its header section.
+  LatencyHistogram header_latency;
+  /// From dispatch to the response being complete in the output queue
+  /// (what a deferred or streamed response waited for).
+  LatencyHistogram handler_latency;
+  /// From a request's first byte to its response's last byte taken by the
+  /// kernel; a response cut short by a closed connection is not counted.
+  LatencyHistogram response_latency;
+
+  /// Adds another loop's counters (connections_open included).
+  ServerStats& operator+=(const ServerStats& other);
 
   uint64_t parse_error_count(ParseErrorKind kind) const {
     return parse_errors[static_cast<size_t>(kind)];

@@ -10,11 +10,11 @@ namespace {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-const HandlerTable::Handler* find_handler(const HandlerTable& table, std::string_view method) {
-  const HandlerTable::Handler* handler = table.find(method);
+const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_view method) {
+  const HandlerTable::Entry* entry = table.find_entry(method);
   // A HEAD with no handler of its own is answered by GET's, without the body.
-  if (handler == nullptr && method == "HEAD") handler = table.find("GET");
-  return handler;
+  if (entry == nullptr && method == "HEAD") entry = table.find_entry("GET");
+  return entry;
 }
 
 }  // namespace
@@ -24,7 +24,8 @@ Session::Session(HTTPServer& server, FileDescriptor socket, const SocketAddress&
     : server_(server),
       connection_(server.loop(), std::move(socket), peer, *this),
       slot_(slot),
-      generation_(generation) {}
+      generation_(generation),
+      timing_(server.options().latency_histograms ? &server.stats_ : nullptr) {}
 
 void Session::start() {
   connection_.start();
@@ -42,16 +43,26 @@ void Session::process_input() {
   }
   RequestParser& parser = state_->parser;
   while (connection_.open() && !paused()) {
+    timing_.begin(server_.loop(), connection_.input());
     switch (parser.parse(connection_.input(), state_->request)) {
       case RequestParser::Event::kNeedMore:
+        if (reading_body_) deliver_body();
         // The peer sent its last byte and no complete request is left.
         if (connection_.peer_closed()) connection_.close_after_flush();
         return;
       case RequestParser::Event::kHeadersComplete:
+        timing_.headers_complete(server_.loop());
         if (!on_headers_complete()) return;
         break;
       case RequestParser::Event::kMessageComplete:
-        dispatch();
+        if (reading_body_) {
+          deliver_body();
+          // A handler that paused on the last piece is not done with it.
+          if (connection_.open() && !body_paused_) end_body();
+        } else {
+          dispatch(find_handler(server_.handlers(),
+                                state_->request.method.in(connection_.input().peek())));
+        }
         break;
       case RequestParser::Event::kError:
         answer_parse_error();
@@ -62,49 +73,133 @@ void Session::process_input() {
 
 bool Session::on_headers_complete() {
   const Request& request = state_->request;
+  RequestParser& parser = state_->parser;
+  const HandlerTable::Entry* entry =
+      find_handler(server_.handlers(), request.method.in(connection_.input().peek()));
+  if (entry != nullptr && entry->streams_body) {
+    parser.set_body_limit(server_.options().max_streamed_body_bytes);
+    if (parser.body_fits(request)) dispatch(entry);  // else 413 on the next parse
+    return true;
+  }
   if (!request.expect_continue) return true;
-  const char* base = connection_.input().peek();
-  if (find_handler(server_.handlers(), request.method.in(base)) == nullptr) {
+  if (entry == nullptr) {
     // Nobody will read the body: answer now instead of inviting it.
-    dispatch();
+    dispatch(nullptr);
     return false;
   }
+  if (!parser.body_fits(request)) return true;  // refused unread: 413, no 100
   // The client waits for 100 before sending the body, unless it already has.
-  if (connection_.input().readable_bytes() == state_->parser.parsed_bytes()) {
+  if (connection_.input().readable_bytes() == parser.parsed_bytes()) {
     connection_.output().append(kContinue);
     connection_.flush();
   }
   return true;
 }
 
-void Session::dispatch() {
+void Session::dispatch(const HandlerTable::Entry* entry) {
   Request& request = state_->request;
   RequestHandler& handler = state_->handler;
-  std::string_view method = request.method.in(connection_.input().peek());
-  const HandlerTable::Handler* entry = find_handler(server_.handlers(), method);
+  timing_.dispatched(server_.loop());
   ++sequence_;
   ++server_.stats_.requests;
   handler.begin(&request, true);
-  if (request.message_size == 0) handler.set_close_connection(true);  // body unread
-  dispatching_ = true;
+  // Dispatched before its body was read: unless the handler reads it, the
+  // stream cannot go on after the answer.
+  close_forced_ = request.message_size == 0 && !handler.close_connection();
+  if (close_forced_) handler.set_close_connection(true);
   if (entry == nullptr) {
+    std::string_view method = request.method.in(connection_.input().peek());
     handler.send_error(501, "Unsupported method ('" + std::string(method) + "')");
   } else {
-    try {
-      (*entry)(handler);
-    } catch (const std::exception& error) {
-      handler.fail(error.what());
-    } catch (...) {
-      handler.fail("unknown exception");
-    }
+    invoke(entry->handler);
   }
-  dispatching_ = false;
-  if (handler.deferred()) {
+  after_handler();
+}
+
+void Session::invoke(const HandlerTable::Handler& function) {
+  RequestHandler& handler = state_->handler;
+  bool was_dispatching = dispatching_;  // a completion may run inside its handler
+  dispatching_ = true;
+  try {
+    function(handler);
+  } catch (const std::exception& error) {
+    handler.fail(error.what());
+  } catch (...) {
+    handler.fail("unknown exception");
+  }
+  dispatching_ = was_dispatching;
+}
+
+void Session::after_handler() {
+  if (state_->handler.deferred()) {
     awaiting_deferred_ = true;
-    connection_.pause_reading();
+    if (!reading_body_) connection_.pause_reading();
     return;
   }
+  awaiting_deferred_ = false;
   finish_request();
+}
+
+void Session::start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end) {
+  state_->body_chunk = std::move(on_chunk);
+  state_->body_end = std::move(on_end);
+  reading_body_ = true;
+  body_paused_ = false;
+  RequestHandler& handler = state_->handler;
+  if (close_forced_) handler.set_close_connection(false);  // the body will be read after all
+  close_forced_ = false;
+  const Request& request = state_->request;
+  if (request.expect_continue &&
+      connection_.input().readable_bytes() == state_->parser.parsed_bytes()) {
+    connection_.output().append(kContinue);
+    connection_.flush();
+  }
+}
+
+void Session::deliver_body() {
+  Request& request = state_->request;
+  if (request.body.length == 0) return;
+  std::string_view chunk = request.body.in(connection_.input().peek());
+  delivering_body_ = true;
+  try {
+    state_->body_chunk(chunk);
+  } catch (const std::exception& error) {
+    state_->handler.log_error("request body handler failed: %s", error.what());
+    connection_.abort();
+  } catch (...) {
+    state_->handler.log_error("request body handler failed");
+    connection_.abort();
+  }
+  delivering_body_ = false;
+  if (!connection_.closed()) state_->parser.discard_body(connection_.input(), request);
+}
+
+void Session::end_body() {
+  reading_body_ = body_paused_ = false;
+  DeferredResponse::Completion on_end = std::move(state_->body_end);
+  state_->body_chunk = nullptr;
+  state_->body_end = nullptr;
+  state_->stream_closed = nullptr;  // the body's; a response stream may set its own
+  state_->handler.clear_deferred();
+  invoke(on_end);
+  after_handler();
+}
+
+void Session::pause_body() {
+  body_paused_ = true;
+  connection_.pause_reading();
+}
+
+void Session::resume_body() {
+  if (!body_paused_) return;
+  body_paused_ = false;
+  // From inside the chunk callback, the parse loop that called it goes on.
+  if (delivering_body_) return;
+  resume();
+}
+
+uint64_t Session::body_received() const {
+  return state_->parser.discarded_body_bytes() + state_->request.body.length;
 }
 
 void Session::finish_request() {
@@ -112,6 +207,7 @@ void Session::finish_request() {
   RequestHandler& handler = state_->handler;
   handler.finish();
   count_response(handler.status());
+  timing_.finished(server_.loop(), connection_.output());
   Buffer& input = connection_.input();
   // A request answered before its body arrived (see on_headers_complete)
   // leaves the body unread: the connection cannot go on.
@@ -169,7 +265,9 @@ void Session::on_peer_closed(Connection&) {
 
 void Session::on_hangup_while_paused(Connection&) {
   // A client that leaves while its response is deferred has given up on it.
-  if (awaiting_deferred_) connection_.abort();
+  // One that half-closed after its body, which a paused handler has not
+  // taken yet, may still wait for the answer: the body is read on resume.
+  if (awaiting_deferred_ && !reading_body_) connection_.abort();
 }
 
 void Session::on_output_drained(Connection&) {
@@ -261,6 +359,7 @@ void Session::wait_on(Wait wait) {
 
 void Session::count_response(int status) {
   if (status >= 100 && status < 600) ++server_.stats_.responses_by_class[status / 100];
+  if (const RequestLogger& logger = server_.options().request_logger) logger(state_->handler);
 }
 
 void Session::count_bytes() {
@@ -270,6 +369,7 @@ void Session::count_bytes() {
   server_.stats_.bytes_out += sent - bytes_out_counted_;
   bytes_in_counted_ = read;
   bytes_out_counted_ = sent;
+  timing_.sent(server_.loop(), sent);
 }
 
 void Session::update_wait() {
@@ -288,7 +388,7 @@ void Session::update_wait() {
     output_seen_ = queued;
     return;
   }
-  if (awaiting_deferred_ || over_high_water_) {
+  if (paused()) {  // the application's business, or the client's reading
     if (wait_ != Wait::kNone) wait_on(Wait::kNone);
     return;
   }
@@ -329,7 +429,11 @@ void Session::on_deadline(Wait wait) {
     case Wait::kHeader:
     case Wait::kBody:
       count_timeout(wait == Wait::kHeader ? TimeoutKind::kHeader : TimeoutKind::kBody);
-      if (state_ != nullptr && !dispatching_ && !awaiting_deferred_) {
+      // Unanswered: no handler yet, or a streaming one still waiting for its
+      // body (its BodyReader then reports the close).
+      if (state_ != nullptr && !dispatching_ &&
+          (!awaiting_deferred_ || (reading_body_ && state_->handler.status() == 0))) {
+        reading_body_ = false;
         answer_timeout();
       } else {
         connection_.close_after_flush(/*linger=*/true);
@@ -361,31 +465,25 @@ bool Session::awaits(uint64_t sequence) const {
 
 bool Session::complete_deferred(uint64_t sequence, const DeferredResponse::Completion& finish) {
   if (!awaits(sequence)) return false;
-  RequestHandler& handler = state_->handler;
-  handler.clear_deferred();
-  bool was_dispatching = dispatching_;
-  dispatching_ = true;
-  try {
-    finish(handler);
-  } catch (const std::exception& error) {
-    handler.fail(error.what());
-  } catch (...) {
-    handler.fail("unknown exception");
-  }
-  dispatching_ = was_dispatching;
+  state_->handler.clear_deferred();
+  // The stream of the response being completed, if any, is over.
   state_->stream_drained = nullptr;
   state_->stream_closed = nullptr;
+  invoke(finish);
+  // Deferred anew (answered again after RequestHandler::reroute()): still
+  // awaited, with the callbacks of the stream the completion opened.
+  if (state_->handler.deferred()) return true;
   // Completed from inside the handler itself: dispatch() carries on.
-  if (was_dispatching) return true;
+  if (dispatching_) return true;
   awaiting_deferred_ = false;
   finish_request();
   resume();
   return true;
 }
 
-void Session::begin_shutdown() {
+void Session::begin_shutdown(bool close_unheard) {
   shutting_down_ = true;
-  if (idle()) connection_.close_after_flush();
+  if (idle() && (sequence_ > 0 || close_unheard)) connection_.close_after_flush();
 }
 
 }  // namespace basehttp

@@ -15,10 +15,14 @@
 #include <functional>
 #include <memory>
 
+#include "http/body_reader.hpp"
 #include "http/deferred_response.hpp"
+#include "http/handler_table.hpp"
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
 #include "http/request_parser.hpp"
+#include "http/request_timing.hpp"
+#include "http/server.hpp"
 #include "reactor/connection.hpp"
 #include "reactor/deadline_list.hpp"
 
@@ -33,9 +37,13 @@ struct RequestState {
   RequestParser parser;
   Request request;
   RequestHandler handler;
-  // A ResponseStream's producer callbacks, while it streams.
+  // A ResponseStream's producer callbacks, while it streams; stream_closed
+  // is a BodyReader's too.
   std::function<void()> stream_drained;
   std::function<void()> stream_closed;
+  // A streamed request body's consumer (RequestHandler::read_body()).
+  BodyReader::Chunk body_chunk;
+  DeferredResponse::Completion body_end;
 };
 
 class Session final : public ConnectionHandler, public DeadlineEntry {
@@ -59,8 +67,11 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   /// Registers the connection; it waits under the keep-alive deadline until
   /// its first byte.
   void start();
-  /// Server shutdown: close now when idle, otherwise after the response in flight.
-  void begin_shutdown();
+  /// Server shutdown: close now when idle, otherwise after the response in
+  /// flight. A connection that has not sent its first request yet is left
+  /// open unless `close_unheard`: its request may be in the socket unread,
+  /// and closing on unread bytes would reset it.
+  void begin_shutdown(bool close_unheard = true);
   /// The drain deadline passed: close at once.
   void abort() { connection_.abort(); }
   /// The deadline of `wait` passed (the server's tick found it).
@@ -81,9 +92,16 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
     state_->stream_closed = std::move(callback);
   }
 
+  // A streamed request body (RequestHandler::read_body()).
+  void start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
+  bool reading_body() const { return reading_body_; }
+  void pause_body();
+  void resume_body();
+  uint64_t body_received() const;
+
   bool closed() const { return connection_.closed(); }
-  /// The server is stopping: responses say Connection: close.
-  bool shutting_down() const { return shutting_down_; }
+  /// The server is stopping or draining before it: responses say Connection: close.
+  bool shutting_down() const { return shutting_down_ || server_.draining(); }
   HTTPServer& server() { return server_; }
   Connection& connection() { return connection_; }
   const Connection& connection() const { return connection_; }
@@ -98,12 +116,23 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
 
   void process_input();
   bool on_headers_complete();
-  void dispatch();
+  void dispatch(const HandlerTable::Entry* entry);
+  /// Runs `handler` (a table entry or a completion) on the request, turning
+  /// an exception into a 500 (or a close, if the answer had begun).
+  void invoke(const HandlerTable::Handler& handler);
+  /// After a handler returned: wait for its deferred answer, or finish.
+  void after_handler();
   void finish_request();
+  /// Hands the body bytes parsed so far to the streaming handler.
+  void deliver_body();
+  /// The streamed body is complete: the handler answers.
+  void end_body();
   void answer_parse_error();
   void answer_timeout();
   void resume();
-  bool paused() const { return awaiting_deferred_ || over_high_water_; }
+  bool paused() const {
+    return (awaiting_deferred_ && !reading_body_) || body_paused_ || over_high_water_;
+  }
   bool idle() const;
   /// Puts the connection on the deadline list its state calls for.
   void update_wait();
@@ -127,11 +156,16 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   uint64_t bytes_out_counted_ = 0;       // bytes sent already added to the server's stats
   uint32_t slot_;
   uint32_t generation_;
+  RequestTiming timing_;  // per-phase latency, when the server keeps it
   Wait wait_ = Wait::kNone;
   bool dispatching_ = false;
   bool awaiting_deferred_ = false;
   bool over_high_water_ = false;
   bool shutting_down_ = false;
+  bool reading_body_ = false;     // a streaming handler takes the body as it comes
+  bool body_paused_ = false;      // ... and asked for no more for now
+  bool delivering_body_ = false;  // inside its chunk callback
+  bool close_forced_ = false;     // dispatched with the body unread: set to close
 };
 
 }  // namespace basehttp

@@ -262,13 +262,34 @@ void EventLoop::detach(int fd, IoHandler* handler) {
 
 void EventLoop::watch_signals(std::initializer_list<int> signals,
                               std::function<void(int)> handler) {
-  assert(!signal_fd_ && "one signal watch per loop");
-  sigemptyset(&watched_signals_);
+  sigset_t added;
+  sigemptyset(&added);
+  for (int signal_number : signals) {
+    sigaddset(&added, signal_number);
+    auto same = [signal_number](const auto& entry) { return entry.first == signal_number; };
+    auto old = std::find_if(signal_handlers_.begin(), signal_handlers_.end(), same);
+    if (old != signal_handlers_.end()) {
+      old->second = handler;
+    } else {
+      signal_handlers_.emplace_back(signal_number, handler);
+    }
+  }
+  sigset_t before;
+  pthread_sigmask(SIG_BLOCK, &added, &before);
+  if (!signal_fd_) {
+    previous_mask_ = before;  // what the destructor puts back
+    sigemptyset(&watched_signals_);
+  }
   for (int signal_number : signals)
     sigaddset(&watched_signals_, signal_number);
-  pthread_sigmask(SIG_BLOCK, &watched_signals_, &previous_mask_);
+  if (signal_fd_) {
+    // Same descriptor, wider mask.
+    if (signalfd(signal_fd_.get(), &watched_signals_, 0) < 0) {
+      throw std::system_error(errno, std::generic_category(), "signalfd");
+    }
+    return;
+  }
   signal_fd_ = checked(signalfd(-1, &watched_signals_, SFD_NONBLOCK | SFD_CLOEXEC), "signalfd");
-  signal_callback_ = std::move(handler);
   signal_handler_.loop = this;
   add(signal_fd_.get(), EPOLLIN, &signal_handler_);
 }
@@ -276,7 +297,10 @@ void EventLoop::watch_signals(std::initializer_list<int> signals,
 void EventLoop::on_signal() {
   signalfd_siginfo info;
   while (::read(signal_fd_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-    if (signal_callback_) signal_callback_(static_cast<int>(info.ssi_signo));
+    int signal_number = static_cast<int>(info.ssi_signo);
+    for (auto& [watched, handler] : signal_handlers_) {
+      if (watched == signal_number && handler) handler(signal_number);
+    }
   }
 }
 

@@ -80,7 +80,9 @@ class EventLoop {
 
   /// Blocks `signals` in the calling thread (threads started later inherit
   /// that) and delivers them to `handler` on the loop thread through a
-  /// signalfd. Call before starting other threads. One watch per loop.
+  /// signalfd. Call before starting other threads. Several calls add to
+  /// one signalfd, each signal going to the handler given with it last
+  /// (a server takes SIGTERM, its application SIGHUP).
   void watch_signals(std::initializer_list<int> signals, std::function<void(int)> handler);
 
   /// True on the loop thread: the thread inside run(). While the loop is
@@ -164,7 +166,7 @@ class EventLoop {
   ScratchBuffer input_scratch_;
   ScratchBuffer output_scratch_;
 
-  std::function<void(int)> signal_callback_;
+  std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
   sigset_t watched_signals_{};
   sigset_t previous_mask_{};
 };

@@ -32,6 +32,17 @@ struct Case {
   int pipelined;
 };
 
+// The counter itself: if it were not linked in, every test here would
+// see 0 and pass.
+TEST(AllocationCounter, CountsThisThreadsAllocations) {
+  uint64_t before = thread_allocations();
+  // A call of the function, not a new-expression: the compiler may not elide it.
+  void* block = ::operator new(64);
+  uint64_t after = thread_allocations();
+  ::operator delete(block);
+  EXPECT_EQ(after - before, 1u);
+}
+
 class SteadyState : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SteadyState, AllocatesNothingPerRequest) {
@@ -62,6 +73,25 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"python_style_plaintext", true, "/plaintext", 1},
                       Case{"python_style_json_pipelined16", true, "/json", 16}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+// Per-phase latency is recorded on the request path too: still no allocation.
+TEST(SteadyStateWithLatencyHistograms, AllocatesNothingPerRequest) {
+  for (int pipelined : {1, 16}) {
+    HandlerTable table = testing::hello_handlers(testing::ResponseStyle::kRespond);
+    ServerOptions options;
+    options.log_sink = nullptr;
+    options.latency_histograms = true;
+    InProcessExchange exchange(table, options);
+    std::string batch = requests("/plaintext", pipelined);
+    ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    for (int i = 0; i < 100; ++i)
+      exchange.feed(batch);
+    uint64_t before = thread_allocations();
+    for (int i = 0; i < 1000; ++i)
+      exchange.feed(batch);
+    EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * pipelined << " requests";
+  }
+}
 
 TEST(SteadyStateOverSockets, TheLoopThreadAllocatesNothingPerRequest) {
   HandlerTable table = testing::hello_handlers(testing::ResponseStyle::kRespond);

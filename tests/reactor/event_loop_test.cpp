@@ -177,6 +177,33 @@ TEST(EventLoop, DeliversWatchedSignalsThroughTheLoop) {
   EXPECT_FALSE(sigismember(&mask, SIGUSR2));
 }
 
+TEST(EventLoop, SeveralSignalWatchesEachGetTheirOwn) {
+  std::vector<int> first, second;
+  {
+    EventLoop loop;
+    watchdog(loop);
+    loop.watch_signals({SIGUSR1, SIGUSR2},
+                       [&](int signal_number) { first.push_back(signal_number); });
+    // A later watch adds SIGHUP and takes SIGUSR2 over.
+    loop.watch_signals({SIGHUP, SIGUSR2}, [&](int signal_number) {
+      second.push_back(signal_number);
+      if (signal_number == SIGHUP) loop.stop();
+    });
+    loop.post([] {
+      pthread_kill(pthread_self(), SIGUSR1);
+      pthread_kill(pthread_self(), SIGUSR2);
+      pthread_kill(pthread_self(), SIGHUP);
+    });
+    loop.run();
+  }
+  EXPECT_EQ(first, std::vector<int>{SIGUSR1});
+  EXPECT_EQ(second, (std::vector<int>{SIGHUP, SIGUSR2}));  // signalfd reads in signal order
+  sigset_t mask;
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  EXPECT_FALSE(sigismember(&mask, SIGHUP));
+  EXPECT_FALSE(sigismember(&mask, SIGUSR1));
+}
+
 EventLoop* g_loop_for_signal = nullptr;
 void stop_from_handler(int) {
   g_loop_for_signal->stop();
