@@ -7,14 +7,6 @@
 namespace basehttp {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 bool parse_number(std::string_view text, uint64_t* value) {
   if (text.empty()) return false;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
@@ -25,9 +17,10 @@ bool parse_number(std::string_view text, uint64_t* value) {
 
 RangeRequest parse_byte_range(std::string_view header, uint64_t size) {
   RangeRequest none;
-  header = trim(header);
+  header = trim_whitespace(header);
   size_t equals = header.find('=');
-  if (equals == std::string_view::npos || !iequals(trim(header.substr(0, equals)), "bytes")) {
+  if (equals == std::string_view::npos ||
+      !iequals(trim_whitespace(header.substr(0, equals)), "bytes")) {
     return none;
   }
   std::string_view list = header.substr(equals + 1);
@@ -37,14 +30,14 @@ RangeRequest parse_byte_range(std::string_view header, uint64_t size) {
   for (size_t start = 0; start <= list.size();) {
     size_t comma = list.find(',', start);
     if (comma == std::string_view::npos) comma = list.size();
-    std::string_view spec = trim(list.substr(start, comma - start));
+    std::string_view spec = trim_whitespace(list.substr(start, comma - start));
     start = comma + 1;
     if (spec.empty()) continue;  // empty list elements are allowed
     ++specs;
     size_t dash = spec.find('-');
     if (dash == std::string_view::npos) return none;
-    std::string_view first_text = trim(spec.substr(0, dash));
-    std::string_view last_text = trim(spec.substr(dash + 1));
+    std::string_view first_text = trim_whitespace(spec.substr(0, dash));
+    std::string_view last_text = trim_whitespace(spec.substr(dash + 1));
     uint64_t first = 0;
     uint64_t last = 0;
     if (first_text.empty()) {  // suffix: the last N bytes

@@ -19,14 +19,6 @@ bool is_token(std::string_view text) {
   return true;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 std::string_view without_cr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
@@ -40,7 +32,7 @@ bool parse_code(std::string_view text, int* code, std::string_view* reason) {
   if (text.size() > 3 && text[3] != ' ' && text[3] != '\t') return false;
   std::from_chars(text.data(), text.data() + 3, *code);
   if (*code < 200 || *code > 599) return false;
-  *reason = trim(text.substr(3));
+  *reason = trim_whitespace(text.substr(3));
   return true;
 }
 
@@ -147,7 +139,7 @@ CgiResponseParser::Result CgiResponseParser::parse_field(std::string_view line, 
     return fail("malformed header line");
   }
   std::string_view name = line.substr(0, colon);
-  std::string_view value = trim(line.substr(colon + 1));
+  std::string_view value = trim_whitespace(line.substr(colon + 1));
   if (!nph_ && iequals(name, "Status")) {
     std::string_view reason;
     if (*status_seen || !parse_code(value, &head_.status, &reason)) {

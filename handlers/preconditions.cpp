@@ -7,14 +7,6 @@
 namespace basehttp {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 bool is_weak(std::string_view tag) {
   return tag.substr(0, 2) == "W/";
 }
@@ -33,7 +25,7 @@ std::string make_etag(uint64_t size, std::time_t mtime_seconds, long mtime_nanos
 }
 
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
-  list = trim(list);
+  list = trim_whitespace(list);
   if (list == "*") return true;
   while (!list.empty()) {
     // Entity tags may hold commas inside their quotes: scan by quotes.
@@ -55,7 +47,7 @@ PreconditionResult evaluate_preconditions(const Headers& headers, const Validato
       return PreconditionResult::kPreconditionFailed;
     }
   } else if (auto since = headers.get("If-Unmodified-Since")) {
-    auto date = parse_http_date(trim(*since));
+    auto date = parse_http_date(trim_whitespace(*since));
     if (date && validators.modified > *date) return PreconditionResult::kPreconditionFailed;
   }
   if (auto if_none_match = headers.get("If-None-Match")) {
@@ -65,7 +57,7 @@ PreconditionResult evaluate_preconditions(const Headers& headers, const Validato
                : PreconditionResult::kProceed;
   }
   if (auto since = headers.get("If-Modified-Since")) {
-    auto date = parse_http_date(trim(*since));
+    auto date = parse_http_date(trim_whitespace(*since));
     if (date && validators.modified <= *date) return PreconditionResult::kNotModified;
   }
   return PreconditionResult::kProceed;
@@ -74,7 +66,7 @@ PreconditionResult evaluate_preconditions(const Headers& headers, const Validato
 bool if_range_allows(const Headers& headers, const Validators& validators) {
   auto if_range = headers.get("If-Range");
   if (!if_range) return true;
-  std::string_view value = trim(*if_range);
+  std::string_view value = trim_whitespace(*if_range);
   if (value.empty()) return false;
   if (value.front() == '"' || is_weak(value)) {
     return !is_weak(value) && value == validators.etag;  // strong comparison only
