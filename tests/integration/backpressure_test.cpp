@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 
+#include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -71,25 +72,10 @@ HandlerTable numbered_responses(Observed& observed) {
   return table;
 }
 
-// A nonblocking loopback connection with small socket buffers, so that
-// what the kernels hold on our side does not hide the server's behaviour.
+// Small socket buffers, so that what the kernels hold on our side does
+// not hide the server's behaviour.
 int connect_client(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int size = 64 * 1024;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
+  return testing::connect_loopback(port, 64 * 1024);
 }
 
 // True if `fd` stays unwritable for `wait`: the peer takes none of our bytes.

@@ -57,22 +57,6 @@ bool raise_fd_limit(rlim_t needed, rlim_t* got) {
   return limit.rlim_cur >= needed;
 }
 
-int connect_loopback(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // One slow client: what it has sent, what came back, when it was closed.
 struct Trickler {
   int fd = -1;
@@ -110,7 +94,7 @@ TEST(Slowloris, TricklersDoNotDelayOthersAndAreClosedAtTheHeaderTimeout) {
 
   std::vector<Trickler> tricklers(kTricklers);
   for (Trickler& t : tricklers) {
-    t.fd = connect_loopback(server.port());
+    t.fd = testing::connect_loopback(server.port());
     ASSERT_GE(t.fd, 0) << "connect failed: " << std::strerror(errno);
     ASSERT_EQ(::send(t.fd, "G", 1, MSG_NOSIGNAL), 1);
     t.sent = 1;

@@ -85,6 +85,12 @@ class RawClient {
   bool eof_ = false;
 };
 
+/// A plain blocking TCP socket connected to 127.0.0.1:port, TCP_NODELAY,
+/// for tests that drive it themselves; `buffer_size` > 0 sets SO_RCVBUF and
+/// SO_SNDBUF first (so our kernel's buffers hide little of the server's
+/// behaviour). -1 on failure.
+int connect_loopback(uint16_t port, int buffer_size = 0);
+
 /// Sends `request` on a fresh connection and reads one response.
 std::optional<Response> exchange(uint16_t port, std::string_view request,
                                  bool head_request = false);
