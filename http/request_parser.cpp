@@ -2,6 +2,9 @@
 
 #include "http/byte_scan.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -63,6 +66,77 @@ std::string quoted(std::string_view text) {
 
 inline bool is_ows(char c) {
   return c == ' ' || c == '\t';
+}
+
+// The bytes a Host's name may hold as they are (RFC 3986 §3.2.2 reg-name:
+// unreserved and sub-delims, IPv4 addresses included), less the comma: no
+// name holds one, and it makes a value read as a list of hosts, which is
+// what an intermediary makes of two Host fields.
+struct HostNameTable {
+  bool table[256];
+  constexpr HostNameTable() : table() {
+    for (int c = 0; c < 256; ++c) {
+      table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+    for (char symbol : std::string_view("-._~!$&'()*+;=")) {
+      table[static_cast<unsigned char>(symbol)] = true;
+    }
+  }
+};
+constexpr HostNameTable kHostName;
+
+inline bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+// An IP-literal without its brackets (RFC 3986 §3.2.2): an IPv6 address,
+// or "v" HEXDIG "." and then name bytes or colons (IPvFuture).
+bool is_ip_literal(std::string_view inside) {
+  if (inside.empty()) return false;
+  if ((inside[0] | 0x20) == 'v') {
+    size_t dot = inside.find('.');
+    if (dot == std::string_view::npos || dot == 1 || dot + 1 == inside.size()) return false;
+    for (size_t i = 1; i < dot; ++i) {
+      if (!is_hex_digit(inside[i])) return false;
+    }
+    for (size_t i = dot + 1; i < inside.size(); ++i) {
+      if (!kHostName.table[static_cast<unsigned char>(inside[i])] && inside[i] != ':') return false;
+    }
+    return true;
+  }
+  char text[INET6_ADDRSTRLEN];
+  if (inside.size() >= sizeof(text)) return false;
+  std::memcpy(text, inside.data(), inside.size());
+  text[inside.size()] = '\0';
+  in6_addr address;
+  return inet_pton(AF_INET6, text, &address) == 1;
+}
+
+// RFC 9112 §3.2: a Host value must be uri-host [ ":" port ] (RFC 9110
+// §7.2); empty is allowed, for a target without an authority.
+bool is_valid_host(std::string_view host) {
+  size_t i = 0;
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos || !is_ip_literal(host.substr(1, close - 1))) return false;
+    i = close + 1;
+  } else {
+    for (; i < host.size(); ++i) {
+      if (kHostName.table[static_cast<unsigned char>(host[i])]) continue;
+      // pct-encoded
+      if (host[i] != '%' || host.size() - i < 3 || !is_hex_digit(host[i + 1]) ||
+          !is_hex_digit(host[i + 2])) {
+        break;
+      }
+      i += 2;
+    }
+  }
+  if (i == host.size()) return true;
+  if (host[i] != ':') return false;
+  for (++i; i < host.size(); ++i) {
+    if (host[i] < '0' || host[i] > '9') return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -211,17 +285,15 @@ bool RequestParser::scan_usual_request_line(const char* data, size_t size, size_
 
 RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& request) {
   // RFC 9112 §2.2: ignore empty lines received before a request line.
+  // Lines end with CRLF only, here as everywhere in a request: a bare CR
+  // or LF is where two parsers most often disagree on where a request ends.
   while (!input.empty()) {
     const char* data = input.peek();
-    if (data[0] == '\n') {
-      input.retrieve(1);
-    } else if (data[0] == '\r') {
-      if (input.readable_bytes() < 2) return Event::kNeedMore;
-      if (data[1] != '\n') return fail(400, "Bad request syntax (bare CR)");
-      input.retrieve(2);
-    } else {
-      break;
-    }
+    if (data[0] == '\n') return fail(400, "Bad request syntax (bare LF)");
+    if (data[0] != '\r') break;
+    if (input.readable_bytes() < 2) return Event::kNeedMore;
+    if (data[1] != '\n') return fail(400, "Bad request syntax (bare CR)");
+    input.retrieve(2);
   }
   const char* data = input.peek();
   size_t size = input.readable_bytes();
@@ -247,6 +319,7 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
   parser_ = parts.minor == 0 ? states.http10 : states.http11;
   parser_.data = this;
   parsed_ = headers_start_ = parts.line_end + 1;
+  last_parsed_byte_ = '\n';
   phase_ = Phase::kHeaders;
   return Event::kNeedMore;
 }
@@ -423,9 +496,11 @@ RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) 
   base_ = input.peek();
   request_ = &request;
   size_t size = input.readable_bytes();
+  size_t start = parsed_;
   llhttp_errno_t error = llhttp_execute(&parser_, base_ + parsed_, size - parsed_);
   if (error == HPE_OK) {
     parsed_ = size;
+    if (size > start) last_parsed_byte_ = base_[size - 1];
     // Two bytes of slack for the empty line that would end a full section.
     if (phase_ == Phase::kHeaders && size - headers_start_ > limits_.max_header_bytes + 2) {
       return fail(431, "Request header fields too large");
@@ -437,6 +512,12 @@ RequestParser::Event RequestParser::run_llhttp(Buffer& input, Request& request) 
     llhttp_resume(&parser_);
     Pause reason = pause_;
     pause_ = Pause::kNone;
+    // Even strict, llhttp takes a lone LF for the empty line that ends a
+    // header or trailer section; every other line end it checks itself.
+    if (phase_ == Phase::kHeaders || request.chunked) {
+      char before_lf = parsed_ - 2 >= start ? base_[parsed_ - 2] : last_parsed_byte_;
+      if (before_lf != '\r') return fail(400, "Bad request (bare LF)");
+    }
     if (phase_ == Phase::kHeaders) {  // a message without a body ends with its headers
       request.header_end = parsed_;
       request.body = Span{static_cast<uint32_t>(parsed_), 0};
@@ -622,6 +703,12 @@ int RequestParser::check_fields() {
   if (host_fields_ > 1) return fail_in_callback(400, "More than one Host header field");
   if (host_fields_ == 0 && request.at_least_1_1()) {
     return fail_in_callback(400, "Missing Host header field");
+  }
+  if (host_field_ >= 0) {
+    const FieldSpan& host = request.fields[static_cast<size_t>(host_field_)];
+    if (!is_valid_host(std::string_view(base_ + host.value_offset, host.value_length))) {
+      return fail_in_callback(400, "Invalid Host header field");
+    }
   }
   bool origin_form = request.target.length > 0 && base_[request.target.offset] == '/';
   if (!origin_form && !absolute_form_agrees_with_host()) {

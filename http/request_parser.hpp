@@ -138,6 +138,7 @@ class RequestParser {
   Phase phase_ = Phase::kStart;
   Pause pause_ = Pause::kNone;
   size_t parsed_ = 0;            // bytes of the message fed to the parser
+  char last_parsed_byte_ = 0;    // the byte before parsed_, which discard_body() may have dropped
   uint64_t body_limit_ = 0;      // for the current message (set_body_limit)
   uint64_t body_discarded_ = 0;  // streamed body bytes dropped from the input
   bool body_checked_ = false;    // the Content-Length was held against body_limit_

@@ -208,8 +208,10 @@ TEST(RequestParser, ExpectContinueIsNotedOnlyWithABody) {
 }
 
 TEST(RequestParser, IgnoresEmptyLinesBeforeARequest) {
-  Outcome outcome = parse_whole("\r\n\r\n\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  Outcome outcome = parse_whole("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(outcome.requests.size(), 1u) << outcome.error_message;
+  // Only CRLF ends a line, an empty one too.
+  EXPECT_EQ(parse_whole("\r\n\nGET / HTTP/1.1\r\nHost: h\r\n\r\n").error_status, 400);
 }
 
 // ---- limits, each just below (accepted) and just above (refused) ----
@@ -314,6 +316,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, RequestParserRejects, ::testing::ValuesIn(testin
                          [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
                            return info.param.name;
                          });
+INSTANTIATE_TEST_SUITE_P(StrayLineEnds, RequestParserRejects,
+                         ::testing::ValuesIn(testing::stray_line_end_requests()),
+                         [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
+                           return info.param.name;
+                         });
 
 TEST(RequestParser, AbsoluteFormAgreeingWithHostIsAccepted) {
   Outcome outcome = parse_whole(
@@ -321,6 +328,22 @@ TEST(RequestParser, AbsoluteFormAgreeingWithHostIsAccepted) {
       "GET http://user@b.example:81/ HTTP/1.1\r\nHost: b.example:81\r\n\r\n");
   EXPECT_EQ(outcome.error_status, 0) << outcome.error_message;
   EXPECT_EQ(outcome.requests.size(), 2u);
+}
+
+TEST(RequestParser, HostValuesOfEveryFormAreAccepted) {
+  for (std::string host : {"", "a", "127.0.0.1:8080", "[::1]", "[::1]:80", "[2001:db8::1]:443",
+                           "[v1.fe80::a+en1]", "xn--bcher-kva.example", "a%2Db.example",
+                           "a:", "under_score.example", "sub-delims!$&'()*+;=.example"}) {
+    Outcome outcome = parse_whole("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    EXPECT_EQ(outcome.error_status, 0) << host << ": " << outcome.error_message;
+    EXPECT_EQ(outcome.requests.size(), 1u) << host;
+  }
+  // Through llhttp too (a Content-Length sends the section there).
+  Outcome outcome = parse_whole(
+      "POST / HTTP/1.1\r\nHost: [::1]:8000\r\nContent-Length: 2\r\n\r\nhi"
+      "POST / HTTP/1.1\r\nHost: a/b\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.error_status, 400) << outcome.error_message;
 }
 
 TEST(RequestParser, ErrorMessagesQuoteClientBytesSafely) {

@@ -354,6 +354,11 @@ INSTANTIATE_TEST_SUITE_P(Table, ServerRejectsTest, ::testing::ValuesIn(testing::
                          [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
                            return info.param.name;
                          });
+INSTANTIATE_TEST_SUITE_P(StrayLineEnds, ServerRejectsTest,
+                         ::testing::ValuesIn(testing::stray_line_end_requests()),
+                         [](const ::testing::TestParamInfo<testing::BadRequest>& info) {
+                           return info.param.name;
+                         });
 
 TEST_F(ServerTest, ABodyOverTheLimitIsRefusedWhileTheClientStillSends) {
   // The 413 must reach a client that keeps writing its body (lingering close).

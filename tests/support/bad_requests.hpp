@@ -16,4 +16,9 @@ struct BadRequest {
 
 const std::vector<BadRequest>& bad_requests();
 
+/// A bare CR, a bare LF, and CR followed by SP, HTAB, a letter or NUL, at
+/// every place of a request where a line could be taken to end (RFC 9112
+/// §2.2): each must be refused with 400, never read as the end of a line.
+const std::vector<BadRequest>& stray_line_end_requests();
+
 }  // namespace basehttp::testing
