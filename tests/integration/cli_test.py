@@ -298,6 +298,10 @@ def main():
             case.check(all(len(line) <= 80 for line in usage.splitlines()), usage)
             error_usage, _ = usage_and_error(run([binary, "--bogus"]).stderr)
             case.check(error_usage == usage, f"error usage {error_usage!r} != {usage!r}")
+            readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+            with open(readme) as text:
+                case.check(f"```\n{usage}```\n" in text.read(),
+                           f"README.md's basehttpd section does not show {usage!r}")
 
         with report.case("Cli", "OutOfRangeNumbersSayTheRange") as case:
             for argv, error in (
