@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -12,7 +13,9 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -20,46 +23,10 @@
 
 namespace {
 
-constexpr const char* kHelp =
-    "usage: basehttpd [-h] [--cgi] [-q] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]\n"
-    "                 [--unix PATH] [--threads N] [--drain-timeout SECONDS] [port]\n"
-    "\n"
-    "Serve the files of a folder over HTTP (a drop-in for python3 -m http.server).\n"
-    "\n"
-    "positional arguments:\n"
-    "  port                  port to listen on (default: 8000; 0 picks a free one)\n"
-    "\n"
-    "options:\n"
-    "  -h, --help            show this help and exit\n"
-    "  --cgi                 also run the CGI scripts under /cgi-bin/ and /htbin/\n"
-    "  -b, --bind ADDRESS    address to listen on (default: all interfaces, IPv6 and\n"
-    "                        IPv4 through '::' where the system has IPv6)\n"
-    "  -d, --directory DIRECTORY\n"
-    "                        folder to serve (default: the current folder)\n"
-    "  -q, --quiet           log nothing (no request lines on stderr)\n"
-    "  -p, --protocol VERSION\n"
-    "                        HTTP version of responses: HTTP/1.1 keeps connections\n"
-    "                        alive (default), HTTP/1.0 closes after each response\n"
-    "  --unix PATH           listen on a unix-domain socket at PATH instead of a port\n"
-    "  --threads N           serve on N event loops, one thread each (default: 1)\n"
-    "  --drain-timeout SECONDS\n"
-    "                        how long SIGTERM waits for responses in flight before\n"
-    "                        closing what is left (default: 10)\n"
-    "  --shutdown-delay SECONDS\n"
-    "                        after SIGTERM, go on serving this long (health 503,\n"
-    "                        responses with Connection: close) before closing the\n"
-    "                        listener, so a load balancer sees it first (default: 0)\n"
-    "  --health PATH         answer GET PATH with 200 ok, or 503 once draining\n"
-    "  --metrics PATH        answer GET PATH with Prometheus metrics (counters and\n"
-    "                        per-phase latency histograms)\n"
-    "  --pid-file FILE       write the serving process's pid to FILE\n"
-    "  --listen-fd FD        serve on the listening socket FD (inherited)\n"
-    "  --ready-fd FD         write READY=1 to FD once serving, then close it\n"
-    "  --log-format FORMAT   python (default) or combined (Apache/nginx)\n"
-    "  --access-log FILE     append the log to FILE instead of stderr (reopened on\n"
-    "                        SIGUSR1; lines are dropped, never waited for, when the\n"
-    "                        disk cannot keep up)\n"
-    "\n"
+constexpr const char* kProgram = "basehttpd";
+constexpr const char* kDescription =
+    "Serve the files of a folder over HTTP (a drop-in for python3 -m http.server).";
+constexpr const char* kEpilog =
     "SIGUSR2 restarts without losing a connection: a new basehttpd (the same\n"
     "binary path and arguments) inherits the listening socket, and once it says\n"
     "it serves, this one stops accepting and drains as on SIGTERM.\n"
@@ -68,7 +35,9 @@ constexpr const char* kHelp =
     "it was given and ignores PORT, -b and --unix.\n"
     "\n"
     "Each request is logged to stderr. Ctrl-C or SIGTERM stops taking connections,\n"
-    "finishes the responses in flight, then exits.\n";
+    "finishes the responses in flight, then exits with status 0; a second one\n"
+    "closes what is left at once. Ctrl-C also prints \"Keyboard interrupt\n"
+    "received, exiting.\" on stdout, as Python does.\n";
 
 struct Arguments {
   uint16_t port = 8000;
@@ -88,6 +57,111 @@ struct Arguments {
   std::optional<int> ready_fd;
   bool combined_log = false;
   std::optional<std::string> access_log;
+  // The command line without --listen-fd and --ready-fd, whatever their
+  // spelling: what a restart passes on, with its own two in front.
+  std::vector<std::string> passed_on;
+};
+
+// A value as the table's checks left it.
+struct Value {
+  std::string text;
+  long integer = 0;
+  double seconds = 0;
+};
+
+enum class Kind { kHelp, kFlag, kText, kInt, kSeconds, kChoice };
+
+// One command-line option (or the positional port): everything --help,
+// the usage lines and the parser know about it.
+struct Option {
+  const char* short_name;  // "-b", or nullptr
+  const char* name;        // "--bind"; without dashes for the positional
+  const char* metavar;     // nullptr when it takes no value
+  const char* help;
+  Kind kind;
+  void (*store)(Arguments&, const Value&);
+  double min = 0, max = 0;  // kInt, kSeconds: the valid range, inclusive
+  std::span<const char* const> choices = {};
+  bool handed_over = false;  // set by a restart: not passed on
+};
+
+constexpr const char* kProtocols[] = {"HTTP/1.0", "HTTP/1.1"};
+constexpr const char* kLogFormats[] = {"python", "combined"};
+
+const Option kOptions[] = {
+    {"-h", "--help", nullptr, "show this help and exit", Kind::kHelp, nullptr},
+    {nullptr, "--cgi", nullptr, "also run the CGI scripts under /cgi-bin/ and /htbin/", Kind::kFlag,
+     [](Arguments& a, const Value&) { a.cgi = true; }},
+    {"-q", "--quiet", nullptr, "log nothing (no request lines on stderr)", Kind::kFlag,
+     [](Arguments& a, const Value&) { a.quiet = true; }},
+    {"-b", "--bind", "ADDRESS",
+     "address to listen on (default: all interfaces, IPv6 and IPv4 through '::' where the "
+     "system has IPv6)",
+     Kind::kText, [](Arguments& a, const Value& v) { a.bind = v.text; }},
+    {"-d", "--directory", "DIRECTORY", "folder to serve (default: the current folder)", Kind::kText,
+     [](Arguments& a, const Value& v) { a.directory = v.text; }},
+    {"-p", "--protocol", "VERSION",
+     "HTTP version of responses: HTTP/1.1 keeps connections alive (default), HTTP/1.0 "
+     "closes after each response",
+     Kind::kChoice, [](Arguments& a, const Value& v) { a.protocol = v.text; }, 0, 0, kProtocols},
+    {nullptr, "--unix", "PATH", "listen on a unix-domain socket at PATH instead of a port",
+     Kind::kText, [](Arguments& a, const Value& v) { a.unix_path = v.text; }},
+    {nullptr, "--threads", "N", "serve on N event loops, one thread each (1 to 1024; default: 1)",
+     Kind::kInt, [](Arguments& a, const Value& v) { a.threads = static_cast<unsigned>(v.integer); },
+     1, 1024},
+    {nullptr, "--drain-timeout", "SECONDS",
+     "how long SIGTERM waits for responses in flight before closing what is left "
+     "(default: 10)",
+     Kind::kSeconds, [](Arguments& a, const Value& v) { a.drain_timeout = v.seconds; }, 0, 86400},
+    {nullptr, "--shutdown-delay", "SECONDS",
+     "after SIGTERM, go on serving this long (health 503, responses with Connection: close) "
+     "before closing the listener, so a load balancer sees it first (default: 0)",
+     Kind::kSeconds, [](Arguments& a, const Value& v) { a.shutdown_delay = v.seconds; }, 0, 86400},
+    {nullptr, "--health", "PATH", "answer GET PATH with 200 ok, or 503 once draining", Kind::kText,
+     [](Arguments& a, const Value& v) { a.health_path = v.text; }},
+    {nullptr, "--metrics", "PATH",
+     "answer GET PATH with Prometheus metrics (counters and per-phase latency histograms)",
+     Kind::kText, [](Arguments& a, const Value& v) { a.metrics_path = v.text; }},
+    {nullptr, "--pid-file", "FILE", "write the serving process's pid to FILE", Kind::kText,
+     [](Arguments& a, const Value& v) { a.pid_file = v.text; }},
+    {nullptr,
+     "--listen-fd",
+     "FD",
+     "serve on the listening socket FD (inherited)",
+     Kind::kInt,
+     [](Arguments& a, const Value& v) { a.listen_fd = static_cast<int>(v.integer); },
+     0,
+     INT_MAX,
+     {},
+     true},
+    {nullptr,
+     "--ready-fd",
+     "FD",
+     "write READY=1 to FD once serving, then close it",
+     Kind::kInt,
+     [](Arguments& a, const Value& v) { a.ready_fd = static_cast<int>(v.integer); },
+     0,
+     INT_MAX,
+     {},
+     true},
+    {nullptr, "--log-format", "FORMAT", "python (default) or combined (Apache/nginx)",
+     Kind::kChoice, [](Arguments& a, const Value& v) { a.combined_log = v.text == "combined"; }, 0,
+     0, kLogFormats},
+    {nullptr, "--access-log", "FILE",
+     "append the log to FILE instead of stderr (reopened on SIGUSR1; lines are dropped, never "
+     "waited for, when the disk cannot keep up)",
+     Kind::kText, [](Arguments& a, const Value& v) { a.access_log = v.text; }},
+};
+
+const Option kPort = {
+    .short_name = nullptr,
+    .name = "port",
+    .metavar = "port",
+    .help = "port to listen on (0 to 65535; default: 8000; 0 picks a free one)",
+    .kind = Kind::kInt,
+    .store = [](Arguments& a, const Value& v) { a.port = static_cast<uint16_t>(v.integer); },
+    .min = 0,
+    .max = 65535,
 };
 
 // What run() needs besides the server: how to restart, the log to reopen.
@@ -96,135 +170,251 @@ struct Lifecycle {
   basehttp::AccessLog* access_log = nullptr;
 };
 
+constexpr size_t kWidth = 79;       // of --help's lines
+constexpr size_t kHelpColumn = 24;  // where the options' explanations start
+
+// "-b/--bind", "--threads", "port": how errors name an option, as argparse.
+std::string display_name(const Option& option) {
+  return option.short_name ? std::string(option.short_name) + "/" + option.name : option.name;
+}
+
+// Words of `text` appended to `out`, wrapped at kWidth, continuation lines
+// indented by `indent`; `column` is where `out`'s last line ends.
+void wrap(std::string& out, const std::vector<std::string>& words, size_t column, size_t indent) {
+  bool first = true;
+  for (const std::string& word : words) {
+    if (!first && column + 1 + word.size() > kWidth) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  size_t start = 0;
+  while ((start = text.find_first_not_of(' ', start)) != std::string::npos) {
+    size_t end = text.find(' ', start);
+    words.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  return words;
+}
+
+// The one usage line (wrapped), for --help and for errors alike.
+std::string usage() {
+  std::string prefix = std::string("usage: ") + kProgram + " ";
+  std::vector<std::string> items;
+  for (const Option& option : kOptions) {
+    std::string item = option.short_name ? option.short_name : option.name;
+    if (option.metavar) item += std::string(" ") + option.metavar;
+    items.push_back("[" + item + "]");
+  }
+  items.push_back(std::string("[") + kPort.name + "]");
+  std::string out = prefix;
+  wrap(out, items, prefix.size(), prefix.size());
+  return out + "\n";
+}
+
+void describe(std::string& out, const Option& option) {
+  std::string invocation = option.short_name ? std::string(option.short_name) + ", " : "";
+  invocation += option.name;
+  if (option.metavar && option.name != std::string(option.metavar)) {
+    invocation += std::string(" ") + option.metavar;
+  }
+  out += "  " + invocation;
+  if (2 + invocation.size() + 2 <= kHelpColumn) {
+    out += std::string(kHelpColumn - 2 - invocation.size(), ' ');
+  } else {
+    out += "\n" + std::string(kHelpColumn, ' ');
+  }
+  wrap(out, split_words(option.help), kHelpColumn, kHelpColumn);
+  out += "\n";
+}
+
+std::string help() {
+  std::string out = usage() + "\n" + kDescription + "\n\npositional arguments:\n";
+  describe(out, kPort);
+  out += "\noptions:\n";
+  for (const Option& option : kOptions)
+    describe(out, option);
+  return out + "\n" + kEpilog;
+}
+
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr,
-               "usage: basehttpd [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] "
-               "[port]\nbasehttpd: error: %s\n",
-               message.c_str());
+  std::fprintf(stderr, "%s%s: error: %s\n", usage().c_str(), kProgram, message.c_str());
   std::exit(2);
 }
 
-double seconds_value(const std::string& name, const std::string& text) {
-  char* end = nullptr;
-  double seconds = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(seconds >= 0 && seconds <= 86400)) {
-    usage_error("argument " + name + ": invalid seconds value: '" + text + "'");
+// argparse's test: "-1" and "-.5" are values, not options (as long as no
+// option's name looks like a negative number).
+bool looks_like_option(const std::string& arg) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  size_t digits = arg.find_first_not_of("0123456789", 1);
+  if (digits == std::string::npos) return false;
+  if (arg[digits] == '.' && digits + 1 < arg.size() &&
+      arg.find_first_not_of("0123456789", digits + 1) == std::string::npos) {
+    return false;
   }
-  return seconds;
+  return true;
 }
 
-int fd_value(const std::string& name, const std::string& text) {
+// The value of `option` checked against its kind and range, and stored.
+void store(Arguments& arguments, const Option& option, const std::string& text) {
+  Value value{text};
+  std::string name = "argument " + display_name(option) + ": ";
+  auto out_of_range = [&] {
+    char range[128];
+    std::snprintf(range, sizeof(range), " is out of range (%.15g to %.15g)", option.min,
+                  option.max);
+    usage_error(name + text + range);
+  };
   char* end = nullptr;
-  long fd = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || fd < 0 || fd > INT_MAX) {
-    usage_error("argument " + name + ": invalid fd: '" + text + "'");
+  errno = 0;
+  switch (option.kind) {
+    case Kind::kInt:
+      value.integer = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0') usage_error(name + "invalid int value: '" + text + "'");
+      if (errno == ERANGE || value.integer < option.min || value.integer > option.max) {
+        out_of_range();
+      }
+      break;
+    case Kind::kSeconds:
+      value.seconds = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || std::isnan(value.seconds)) {
+        usage_error(name + "invalid seconds value: '" + text + "'");
+      }
+      if (!(value.seconds >= option.min && value.seconds <= option.max)) out_of_range();
+      break;
+    case Kind::kChoice:
+      if (std::find(option.choices.begin(), option.choices.end(), text) == option.choices.end()) {
+        std::string choices;
+        for (const char* choice : option.choices)
+          choices += std::string(choices.empty() ? "" : ", ") + "'" + choice + "'";
+        usage_error(name + "invalid choice: '" + text + "' (choose from " + choices + ")");
+      }
+      break;
+    default:
+      break;
   }
-  return static_cast<int>(fd);
+  option.store(arguments, value);
 }
 
+const Option* find_short(const std::string& spelled) {
+  for (const Option& option : kOptions) {
+    if (option.short_name && spelled == option.short_name) return &option;
+  }
+  return nullptr;
+}
+
+// An exact long name, else the one it is a prefix of (as argparse allows).
+const Option* find_long(const std::string& spelled) {
+  std::vector<const Option*> matches;
+  for (const Option& option : kOptions) {
+    if (spelled == option.name) return &option;
+    if (std::string_view(option.name).starts_with(spelled)) matches.push_back(&option);
+  }
+  if (matches.size() > 1) {
+    std::string names;
+    for (const Option* option : matches)
+      names += std::string(names.empty() ? "" : ", ") + option->name;
+    usage_error("ambiguous option: " + spelled + " could match " + names);
+  }
+  return matches.empty() ? nullptr : matches.front();
+}
+
+// Python argparse's forms: -b ADDR, -bADDR, -b=ADDR, --bind ADDR,
+// --bind=ADDR, --bi ADDR (an unambiguous prefix), -qb ADDR (flags
+// clustered), `--` ending the options; errors as `usage: ...` then
+// `basehttpd: error: ...` on stderr, exit 2.
 Arguments parse_arguments(int argc, char** argv) {
   Arguments arguments;
+  std::vector<std::string> unrecognized;
   bool port_seen = false;
+  bool options_ended = false;
   for (int i = 1; i < argc; ++i) {
+    const int first = i;
     std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      size_t equals = arg.find('=');
-      if (arg.rfind("--", 0) == 0 && equals != std::string::npos) return arg.substr(equals + 1);
-      if (i + 1 >= argc) usage_error(std::string("argument ") + name + ": expected one argument");
-      return argv[++i];
-    };
-    auto is = [&](const char* short_name, const char* long_name) {
-      return arg == short_name || arg == long_name ||
-             arg.rfind(std::string(long_name) + "=", 0) == 0;
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kHelp, stdout);
-      std::exit(0);
-    } else if (arg == "--cgi") {
-      arguments.cgi = true;
-    } else if (arg == "-q" || arg == "--quiet") {
-      arguments.quiet = true;
-    } else if (is("-b", "--bind")) {
-      arguments.bind = value("-b/--bind");
-    } else if (is("-d", "--directory")) {
-      arguments.directory = value("-d/--directory");
-    } else if (is("-p", "--protocol")) {
-      arguments.protocol = value("-p/--protocol");
-      if (arguments.protocol != "HTTP/1.0" && arguments.protocol != "HTTP/1.1") {
-        usage_error("argument -p/--protocol: HTTP/1.0 or HTTP/1.1");
+    if (!options_ended && arg == "--") {
+      options_ended = true;
+    } else if (options_ended || !looks_like_option(arg)) {
+      if (port_seen) {
+        unrecognized.push_back(arg);
+      } else {
+        store(arguments, kPort, arg);
+        port_seen = true;
       }
-    } else if (is("--threads", "--threads")) {
-      std::string text = value("--threads");
-      char* end = nullptr;
-      long threads = std::strtol(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || threads < 1 || threads > 1024) {
-        usage_error("argument --threads: invalid int value: '" + text + "'");
-      }
-      arguments.threads = static_cast<unsigned>(threads);
-    } else if (is("--unix", "--unix")) {
-      arguments.unix_path = value("--unix");
-    } else if (arg == "--drain-timeout" || arg.rfind("--drain-timeout=", 0) == 0) {
-      std::string text = value("--drain-timeout");
-      char* end = nullptr;
-      double seconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !(seconds >= 0 && seconds <= 86400)) {
-        usage_error("argument --drain-timeout: invalid seconds value: '" + text + "'");
-      }
-      arguments.drain_timeout = seconds;
-    } else if (is("--shutdown-delay", "--shutdown-delay")) {
-      arguments.shutdown_delay = seconds_value("--shutdown-delay", value("--shutdown-delay"));
-    } else if (is("--health", "--health")) {
-      arguments.health_path = value("--health");
-    } else if (is("--metrics", "--metrics")) {
-      arguments.metrics_path = value("--metrics");
-    } else if (is("--pid-file", "--pid-file")) {
-      arguments.pid_file = value("--pid-file");
-    } else if (is("--listen-fd", "--listen-fd")) {
-      arguments.listen_fd = fd_value("--listen-fd", value("--listen-fd"));
-    } else if (is("--log-format", "--log-format")) {
-      std::string format = value("--log-format");
-      if (format != "python" && format != "combined") {
-        usage_error("argument --log-format: python or combined");
-      }
-      arguments.combined_log = format == "combined";
-    } else if (is("--access-log", "--access-log")) {
-      arguments.access_log = value("--access-log");
-    } else if (is("--ready-fd", "--ready-fd")) {
-      arguments.ready_fd = fd_value("--ready-fd", value("--ready-fd"));
-    } else if (!port_seen && !arg.empty() && arg[0] != '-') {
-      char* end = nullptr;
-      long port = std::strtol(arg.c_str(), &end, 10);
-      if (*end != '\0' || port < 0 || port > 65535) {
-        usage_error("argument port: invalid int value: '" + arg + "'");
-      }
-      arguments.port = static_cast<uint16_t>(port);
-      port_seen = true;
     } else {
-      usage_error("unrecognized arguments: " + arg);
+      const Option* option = nullptr;
+      std::optional<std::string> attached;
+      size_t equals = arg.find('=');
+      bool is_long = arg.starts_with("--");
+      if (is_long) {
+        option = find_long(arg.substr(0, equals));
+        if (equals != std::string::npos) attached = arg.substr(equals + 1);
+      } else if (equals != std::string::npos && (option = find_short(arg.substr(0, equals)))) {
+        attached = arg.substr(equals + 1);
+      } else {
+        option = find_short(arg.substr(0, 2));
+        if (arg.size() > 2) attached = arg.substr(2);
+      }
+      // Flags clustered in one argument (-qb ADDR) are taken one by one.
+      while (option && !option->metavar) {
+        const Option* next = nullptr;
+        if (attached && !(next = is_long ? nullptr : find_short("-" + attached->substr(0, 1)))) {
+          usage_error("argument " + display_name(*option) + ": ignored explicit argument '" +
+                      *attached + "'");
+        }
+        if (option->kind == Kind::kHelp) {
+          std::fputs(help().c_str(), stdout);
+          std::exit(0);
+        }
+        option->store(arguments, Value{});
+        if (!attached) break;
+        option = next;
+        attached = attached->size() > 1 ? std::optional(attached->substr(1)) : std::nullopt;
+      }
+      if (!option) {
+        unrecognized.push_back(arg);
+      } else if (option->metavar) {
+        if (!attached && (i + 1 >= argc || looks_like_option(argv[i + 1]))) {
+          usage_error("argument " + display_name(*option) + ": expected one argument");
+        }
+        store(arguments, *option, attached ? *attached : argv[++i]);
+      }
+      if (option && option->handed_over) continue;
     }
+    for (int used = first; used <= i; ++used)
+      arguments.passed_on.emplace_back(argv[used]);
+  }
+  if (!unrecognized.empty()) {
+    std::string list;
+    for (const std::string& arg : unrecognized)
+      list += (list.empty() ? "" : " ") + arg;
+    usage_error("unrecognized arguments: " + list);
   }
   return arguments;
 }
 
 // The command line a restart runs: this binary (by the path it was started
 // from, so that a binary replaced on disk is the one started) with the same
-// arguments, serving on the socket it inherits.
-std::vector<std::string> restart_command(int argc, char** argv) {
+// arguments, serving on the socket it inherits. The two it adds go first:
+// after a `--` they would be taken for positionals.
+std::vector<std::string> restart_command(const Arguments& arguments, char** argv) {
   char self[PATH_MAX];
   ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   std::vector<std::string> command{length > 0 ? std::string(self, static_cast<size_t>(length))
                                               : std::string(argv[0])};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--listen-fd" || arg == "--ready-fd") {
-      ++i;  // and its value
-    } else if (arg.rfind("--listen-fd=", 0) != 0 && arg.rfind("--ready-fd=", 0) != 0) {
-      command.push_back(arg);
-    }
-  }
   for (const char* arg :
        {"--listen-fd", "3", "--ready-fd", "4"})  // ListenerHandover::kListenFd, kReadyFd
     command.emplace_back(arg);
+  command.insert(command.end(), arguments.passed_on.begin(), arguments.passed_on.end());
   return command;
 }
 
@@ -280,9 +470,36 @@ void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecyc
     // logrotate's convention: move the file, then SIGUSR1.
     server.loop().watch_signals({SIGUSR1}, [log](int) { log->reopen(); });
   }
+  // Ctrl-C says so, as Python does, then stops as SIGTERM does: the first
+  // signal starts the drain, a later one cuts it short. That second step is
+  // the server's own SIGTERM handler, so it is reached by a SIGTERM; only
+  // that step sends one, so two Ctrl-Cs never merge into one pending signal.
+  server.loop().watch_signals({SIGINT}, [&server, said = false](int) mutable {
+    if (!said) {
+      std::fputs("\nKeyboard interrupt received, exiting.\n", stdout);
+      std::fflush(stdout);
+      said = true;
+    }
+    if (server.draining()) {
+      ::kill(::getpid(), SIGTERM);
+    } else {
+      server.shutdown();  // on the loop: starts the drain, returns at once
+    }
+  });
   if (arguments.ready_fd) basehttp::ListenerHandover::report_ready(*arguments.ready_fd);
   server.serve_forever();
   if (arguments.pid_file) remove_pid_file(*arguments.pid_file);
+}
+
+// Why listening on `port` failed, with what a refused low port needs.
+std::string listen_failure(int error, uint16_t port) {
+  std::string text = std::strerror(error);
+  int start = 1024;  // below it, ports need privileges (unless the sysctl says otherwise)
+  std::ifstream("/proc/sys/net/ipv4/ip_unprivileged_port_start") >> start;
+  if (error == EACCES && port != 0 && port < start) {
+    text += " (ports below " + std::to_string(start) + " need root or CAP_NET_BIND_SERVICE)";
+  }
+  return text;
 }
 
 // A TCP listener made here rather than by the server, so that all its loops
@@ -392,7 +609,7 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds(std::llround(*arguments.shutdown_delay * 1000));
   }
   options.latency_histograms = arguments.metrics_path.has_value();
-  Lifecycle lifecycle{restart_command(argc, argv), access_log ? &*access_log : nullptr};
+  Lifecycle lifecycle{restart_command(arguments, argv), access_log ? &*access_log : nullptr};
 
   std::vector<int> passed = basehttp::systemd_listening_sockets();
   if (arguments.listen_fd) passed = {*arguments.listen_fd};
@@ -416,7 +633,7 @@ int main(int argc, char** argv) {
       server.emplace(tcp_listener(host, arguments.port), table, options);
     } catch (const std::system_error& failure) {
       std::fprintf(stderr, "basehttpd: cannot listen on %s port %u: %s\n", host.c_str(),
-                   arguments.port, std::strerror(failure.code().value()));
+                   arguments.port, listen_failure(failure.code().value(), arguments.port).c_str());
       return 1;
     }
   }
