@@ -511,17 +511,19 @@ void RequestHandler::finish() {
 
 void RequestHandler::fail(const char* what) {
   log_error("handler failed: %s", what);
-  if (stage_ == Stage::kNone || stage_ == Stage::kHeaders) {
-    if (stage_ == Stage::kHeaders) {
-      // Headers are queued but not sent yet; a 500 after them would be read
-      // as part of their section, so the connection must go.
-      close_connection_ = true;
-      return;
-    }
+  // Whatever it deferred to (a completion, a stream) no longer answers.
+  deferred_ = false;
+  if (stage_ == Stage::kNone) {
     send_error(500);
     return;
   }
+  // Part of the response is queued: a 500 can no longer take its place, and
+  // ending its header section or its chunked body would make a cut-short
+  // response look whole to a client, a cache or a proxy. It stops where it
+  // is, and the connection closes after the bytes already queued (earlier
+  // pipelined responses among them), short of the response's end.
   close_connection_ = true;
+  stage_ = Stage::kDone;
 }
 
 DeferredResponse RequestHandler::defer() {

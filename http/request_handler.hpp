@@ -11,7 +11,9 @@
 // from the handler, the body is sent chunked to HTTP/1.1 clients and
 // delimited by closing the connection for HTTP/1.0 ones. HEAD responses and
 // 1xx, 204, 205 and 304 responses never carry body bytes (a 205 says so
-// with Content-Length: 0).
+// with Content-Length: 0). A handler that throws before sending anything
+// gets a 500; one that throws later leaves its response cut short, and the
+// connection closes.
 #pragma once
 
 #include <cstdarg>
@@ -198,7 +200,8 @@ class RequestHandler {
   /// Completes framing after the handler returned (or its deferred
   /// completion ran): a missing response becomes a 500.
   void finish();
-  /// The handler threw: answer 500 if nothing was sent, else close.
+  /// The handler threw: answer 500 if nothing was queued, else cut the
+  /// response short and close.
   void fail(const char* what);
   bool deferred() const { return deferred_; }
   void clear_deferred() { deferred_ = false; }

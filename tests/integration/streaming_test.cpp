@@ -1,7 +1,8 @@
 // Tests ResponseStream: bodies written over time (chunked for HTTP/1.1,
 // close-delimited for 1.0), a fast producer kept at the pace of a slow
 // client by writable()/on_drain() with bounded memory, and the producer
-// told when its client leaves; no body for a no-content status.
+// told when its client leaves; no body for a no-content status, and a
+// producer callback that throws.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -94,6 +95,27 @@ TEST(ResponseStream, ANoContentStatusStreamsNoBody) {
   auto after = client.read_response();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "plain");
+}
+
+// A producer callback that throws must not unwind through the server's
+// loop: the stream is aborted, its body left unterminated.
+TEST(ResponseStream, AThrowingDrainCallbackAbortsTheStream) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) {
+    handler.send_response(200);
+    ResponseStream stream = handler.stream();
+    stream.write("part");
+    stream.on_drain([] { throw std::runtime_error("producer failed"); });
+  });
+  testing::TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET /failing HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\n4\r\npart\r\n")) << all;
+  RawClient next(server.port());  // the server still serves
+  ASSERT_TRUE(next.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_TRUE(next.read_interim());
 }
 
 /// Writes `total` bytes in 64 KiB pieces as fast as the client allows.
