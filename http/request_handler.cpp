@@ -34,9 +34,20 @@ std::string_view chunk_header(uint64_t size) {
   return {line, static_cast<size_t>(length)};
 }
 
-// RFC 9110 §6.4.1: 1xx, 204 and 304 responses end with their header section.
-bool allows_body(int code) {
-  return code >= 200 && code != 204 && code != 304;
+// RFC 9110 §6.4.1 and §15.3.6: 1xx, 204, 205 and 304 responses have no
+// content. Compiles to a few compares; 200 passes the first two.
+constexpr bool allows_body(int code) {
+  return code >= 200 && code != 204 && code != 205 && code != 304;
+}
+
+// Whether a response with this status may say how its content is framed.
+// RFC 9110 §8.6 and RFC 9112 §6.1 forbid Content-Length and
+// Transfer-Encoding in 1xx and 204 responses; a 205 has only one framing,
+// Content-Length: 0, which end_headers() adds. Dropping a handler's (or a
+// CGI script's) field keeps a client from waiting for bytes never sent. A
+// 304 keeps its Content-Length: the selected representation's length.
+constexpr bool frames_content(int code) {
+  return code >= 200 && code != 204 && code != 205;
 }
 
 std::string html_escape(std::string_view text) {
@@ -247,6 +258,8 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
       break;
     case 14:
       if (keyword == "Content-Length" || iequals(keyword, "content-length")) {
+        if (!frames_content(status_)) [[unlikely]]
+          return;
         uint64_t length = 0;
         auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
         if (error == std::errc() && end == value.data() + value.size()) {
@@ -257,7 +270,11 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
       }
       break;
     case 17:
-      if (iequals(keyword, "transfer-encoding")) framing_set_ = true;
+      if (iequals(keyword, "transfer-encoding")) {
+        if (!frames_content(status_)) [[unlikely]]
+          return;
+        framing_set_ = true;
+      }
       break;
     default:
       break;
@@ -283,6 +300,10 @@ void RequestHandler::end_headers() {
     } else {
       close_connection_ = true;  // the end of the body is the end of the connection
     }
+  } else if (status_ == 205) {  // send_header() let no other framing through
+    // Unlike 204 and 304, a 205 is framed like any response (RFC 9112
+    // §6.3): without this a client would read until the connection closes.
+    queue("Content-Length: 0\r\n");
   }
   if (!connection_header_sent_) {
     if (close_connection_) {
@@ -301,10 +322,14 @@ void RequestHandler::respond(int code, std::string_view content_type, std::strin
     close_connection_ = true;
     return;
   }
+  if (!allows_body(code)) [[unlikely]] {
+    respond_without_content(code);
+    return;
+  }
   log_request(code);
   if (session_->shutting_down()) close_connection_ = true;
-  body_allowed_ = allows_body(code);
-  bool send_body = body_allowed_ && !head_;
+  body_allowed_ = true;
+  bool send_body = !head_;
   char digits[24];
   char* digits_end = std::to_chars(digits, digits + sizeof(digits), body.size()).ptr;
   std::string_view length(digits, static_cast<size_t>(digits_end - digits));
@@ -355,6 +380,27 @@ void RequestHandler::respond(int code, std::string_view content_type, std::strin
   has_content_length_ = framing_set_ = connection_header_sent_ = true;
   content_length_ = body_bytes_ = body.size();
   stage_ = Stage::kBody;
+}
+
+void RequestHandler::respond_without_content(int code) {
+  // No Content-Type or Content-Length: they would describe content that a
+  // 1xx, 204, 205 or 304 cannot have (a 304's would have to be the
+  // selected representation's, which respond() does not know).
+  send_response(code);
+  if (is_1xx(code)) {
+    end_with_interim();
+  } else {
+    end_headers();
+  }
+}
+
+void RequestHandler::end_with_interim() {
+  // An interim response given as the whole answer (Python's send_error(1xx)
+  // does so): no final response follows, so the connection cannot go on.
+  queue("Connection: close\r\n\r\n");
+  close_connection_ = true;
+  body_allowed_ = false;
+  stage_ = Stage::kDone;
 }
 
 void RequestHandler::flush_headers() {
@@ -426,6 +472,10 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
   if (explain.empty()) explain = table.contains(code) ? table.explain(code) : "???";
   log_error("code %d, message %.*s", code, static_cast<int>(message.size()), message.data());
   send_response(code, message);
+  if (is_1xx(code)) {
+    end_with_interim();
+    return;
+  }
   std::string page;
   if (allows_body(code)) {
     page = fill_error_format(options().error_message_format, code, message, explain);
@@ -437,6 +487,14 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
 }
 
 void RequestHandler::finish() {
+  if (stage_ == Stage::kNone && status_ == 101) {
+    // The client now speaks the protocol it switched to: a 500 would reach
+    // it as bytes of that protocol.
+    log_error("no protocol takes over after 101: closing");
+    close_connection_ = true;
+    stage_ = Stage::kDone;
+    return;
+  }
   if (stage_ == Stage::kNone) {
     log_error("the handler sent no response");
     send_error(500, "Handler sent no response");
@@ -453,17 +511,19 @@ void RequestHandler::finish() {
 
 void RequestHandler::fail(const char* what) {
   log_error("handler failed: %s", what);
-  if (stage_ == Stage::kNone || stage_ == Stage::kHeaders) {
-    if (stage_ == Stage::kHeaders) {
-      // Headers are queued but not sent yet; a 500 after them would be read
-      // as part of their section, so the connection must go.
-      close_connection_ = true;
-      return;
-    }
+  // Whatever it deferred to (a completion, a stream) no longer answers.
+  deferred_ = false;
+  if (stage_ == Stage::kNone) {
     send_error(500);
     return;
   }
+  // Part of the response is queued: a 500 can no longer take its place, and
+  // ending its header section or its chunked body would make a cut-short
+  // response look whole to a client, a cache or a proxy. It stops where it
+  // is, and the connection closes after the bytes already queued (earlier
+  // pipelined responses among them), short of the response's end.
   close_connection_ = true;
+  stage_ = Stage::kDone;
 }
 
 DeferredResponse RequestHandler::defer() {

@@ -10,7 +10,10 @@
 // Framing is taken care of: without a Content-Length or Transfer-Encoding
 // from the handler, the body is sent chunked to HTTP/1.1 clients and
 // delimited by closing the connection for HTTP/1.0 ones. HEAD responses and
-// 1xx, 204 and 304 responses never carry body bytes.
+// 1xx, 204, 205 and 304 responses never carry body bytes (a 205 says so
+// with Content-Length: 0). A handler that throws before sending anything
+// gets a 500; one that throws later leaves its response cut short, and the
+// connection closes.
 #pragma once
 
 #include <cstdarg>
@@ -82,6 +85,8 @@ class RequestHandler {
   void send_response_only(int code, std::string_view message = {});
   /// Queues one header field. Control characters (CR, LF, NUL...; not
   /// HTAB) in either part become spaces, so a value never starts a new field.
+  /// Content-Length and Transfer-Encoding are dropped from 1xx, 204 and
+  /// 205 responses, which have no content to frame.
   void send_header(std::string_view keyword, std::string_view value);
   /// Ends the header section (adding the framing and Connection fields the
   /// response needs).
@@ -99,13 +104,18 @@ class RequestHandler {
   void write_file(std::shared_ptr<const FileDescriptor> file, uint64_t offset, uint64_t length);
   /// Sends a complete error response with an HTML body built from
   /// options().error_message_format. Empty `message`/`explain` take the
-  /// status table's text. Logs it with log_error().
+  /// status table's text. Logs it with log_error(). A status without
+  /// content (1xx, 204, 205, 304) gets no page, Content-Type or
+  /// Content-Length; a 1xx is then the whole response, and the connection
+  /// closes after it, as in Python.
   void send_error(int code, std::string_view message = {}, std::string_view explain = {});
 
   /// A whole response in one call: status line, Server, Date, Content-Type,
   /// Content-Length and `body`. The same bytes as send_response,
   /// send_header twice, end_headers and write, built in one piece; the
-  /// cheapest way to answer. Only before anything else was sent.
+  /// cheapest way to answer. Only before anything else was sent. For a
+  /// status without content (1xx, 204, 205, 304) neither `content_type`
+  /// nor `body` is sent, and a 1xx closes the connection after it.
   void respond(int code, std::string_view content_type, std::string_view body);
 
   /// Finishes the response later: the handler returns, and the response is
@@ -190,7 +200,8 @@ class RequestHandler {
   /// Completes framing after the handler returned (or its deferred
   /// completion ran): a missing response becomes a 500.
   void finish();
-  /// The handler threw: answer 500 if nothing was sent, else close.
+  /// The handler threw: answer 500 if nothing was queued, else cut the
+  /// response short and close.
   void fail(const char* what);
   bool deferred() const { return deferred_; }
   void clear_deferred() { deferred_ = false; }
@@ -202,6 +213,10 @@ class RequestHandler {
   void queue_field(std::string_view name, std::string_view value);
   /// Queues `text` with control bytes made spaces.
   void queue_sanitized(std::string_view text);
+  /// respond() for a status that has no content.
+  void respond_without_content(int code);
+  /// Ends a 1xx head as the final response: Connection: close, nothing after.
+  void end_with_interim();
   /// How many of `size` body bytes may be queued (0: drop them all), after
   /// ending the header section if needed; counts them as written.
   uint64_t admit_body(uint64_t size);

@@ -275,7 +275,7 @@ void Session::on_output_drained(Connection&) {
   if (state_ != nullptr && state_->stream_drained) {
     auto drained = std::move(state_->stream_drained);
     state_->stream_drained = nullptr;
-    drained();  // may write, finish, or meet a closed connection
+    run_producer(drained);  // may write, finish, or meet a closed connection
   }
   resume();
 }
@@ -285,6 +285,20 @@ bool Session::stream_write(std::string_view data) {
   connection_.flush();
   update_wait();  // a client that stops reading meets the send timeout
   return !connection_.closed();
+}
+
+void Session::run_producer(const std::function<void()>& callback) {
+  // Nothing may unwind through the loop. A producer that fails ends its
+  // stream as ResponseStream::abort() does: a finished body would look whole.
+  try {
+    callback();
+  } catch (const std::exception& error) {
+    state_->handler.log_error("response stream callback failed: %s", error.what());
+    connection_.abort();
+  } catch (...) {
+    state_->handler.log_error("response stream callback failed");
+    connection_.abort();
+  }
 }
 
 bool Session::stream_writable() const {
@@ -297,7 +311,7 @@ void Session::stream_on_drain(std::function<void()> callback) {
     // Already drained: no flush will report it, so the loop does, soon.
     DeferredResponse handle = defer();
     server_.loop().run_soon([handle, callback = std::move(callback)] {
-      if (handle.pending()) callback();
+      if (Session* session = handle.awaiting_session()) session->run_producer(callback);
     });
     return;
   }
@@ -310,7 +324,13 @@ void Session::on_closed(Connection&) {
   if (state_ != nullptr && awaiting_deferred_ && state_->stream_closed) {
     auto closed = std::move(state_->stream_closed);
     state_->stream_closed = nullptr;
-    closed();  // the stream's client is gone
+    try {
+      closed();  // the stream's client is gone
+    } catch (const std::exception& error) {
+      state_->handler.log_error("close callback failed: %s", error.what());
+    } catch (...) {
+      state_->handler.log_error("close callback failed");
+    }
   }
   if (list() != nullptr) list()->remove(*this);
   wait_ = Wait::kNone;

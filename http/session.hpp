@@ -88,6 +88,8 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   bool stream_writable() const;
   size_t stream_queued() const { return connection_.output().size(); }
   void stream_on_drain(std::function<void()> callback);
+  /// Runs a ResponseStream's on_drain() callback; one that throws aborts the stream.
+  void run_producer(const std::function<void()>& callback);
   void stream_on_close(std::function<void()> callback) {
     state_->stream_closed = std::move(callback);
   }

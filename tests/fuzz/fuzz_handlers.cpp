@@ -204,12 +204,18 @@ void answer(RequestHandler& h, HandlerContext& context) {
     h.write(query);
   } else if (name == "throw") {
     uint64_t stage = number_in(query, 9);
-    if (stage >= 1) h.send_response(200);
+    // Once the status line is queued, the throw must leave the response
+    // visibly unfinished: a head without its end, or a body short of its
+    // Content-Length (a HEAD's response is whole after its head).
+    if (stage >= 1) {
+      h.send_response(200);
+      context.cut_by_throw = true;
+    }
     if (stage >= 2) {
       h.send_header("Content-Length", "10");
       h.end_headers();
       h.write("12345");
-      context.cut_on_purpose = true;
+      context.cut_by_throw = h.command() != "HEAD";
     }
     if (stage == 9) throw 9;
     throw std::runtime_error("thrown by /throw");

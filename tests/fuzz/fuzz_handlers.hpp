@@ -28,6 +28,9 @@ struct HandlerContext {
 
   /// A handler stopped its body short of its Content-Length on purpose.
   bool cut_on_purpose = false;
+  /// A handler threw after its response began, and the response had
+  /// framing left to end: the stream must end inside it.
+  bool cut_by_throw = false;
 };
 
 /// The table; GET, POST, PUT, DELETE, OPTIONS, CONNECT and SPAM (HEAD

@@ -83,13 +83,19 @@ REQUEST_SEEDS = {
     "handlers_tour": (0, ONE_READ,
                       get("/error?404,Gone%0d%0aX-Injected:%201,%3Cb%3Ewhy")
                       + get("/reason?299,Fine%0d%0aX:%20y") + get("/header?Name,va%0alue%7f")
-                      + get("/interim?3") + get("/flush?abc") + get("/throw?1")
+                      + get("/interim?3") + get("/flush?abc")
                       + get("/none") + get("/misuse") + get("/log?%1b[31mred")
-                      + get("/strings?5") + get("/allow") + get("/nobody?1")),
+                      + get("/strings?5") + get("/allow") + get("/nobody?1")
+                      + get("/throw?1")),  # last: a throw mid-response ends the connection
+    "no_content": (0, ONE_READ, get("/error?205") + get("/respond?204,text/x,hi")
+                   + get("/respond?205,text/x,hi") + get("/reason?205") + get("/nobody?1")
+                   + get("/respond?304,text/x,hi", method="HEAD") + get("/error?101")),
     "header_value_ending_in_crlf": (0, ONE_READ, get("/header?Split,value%0d%0a") + get("/")),
     "far_dates": (0, ONE_READ, get("/strings?-99999999999999") + get("/strings?99999999999999")),
     "cut_short": (0, ONE_READ, get("/long?abcdefgh") + get("/short?abc") + get("/")),
     "throw_mid_body": (0, ONE_READ, get("/throw?2") + get("/")),
+    "throw_after_status": (0, ONE_READ, get("/throw?1") + get("/")),
+    "throw_head": (0, ONE_READ, get("/throw?2", method="HEAD") + get("/")),
     "defer": (COMPLETE_DEFERRED, ONE_READ, get("/defer") + get("/") + get("/defer?now")),
     "defer_then_leave": (EOF, ONE_READ, get("/defer") + get("/")),
     "backpressure": (SMALL_LIMITS | SMALL_SEND_BUFFER, HALVES,

@@ -251,6 +251,7 @@ void run(uint8_t flags, uint8_t how, uint8_t client, std::string_view stream) {
   facts.logged = std::move(logged);
   facts.connection_open = connection.open();
   facts.may_be_cut = context.cut_on_purpose || abort_possible;
+  facts.must_end_cut = context.cut_by_throw && !abort_possible;
   std::string problem = check_response_stream(paired.received(), facts);
   require(problem.empty(), "bad response stream", problem);
   require(!contains_uninstrumented(paired.received(), kSecret) &&

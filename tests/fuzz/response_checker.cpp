@@ -41,7 +41,7 @@ std::optional<uint64_t> decimal(std::string_view text) {
 }
 
 bool allows_body(int code) {
-  return code >= 200 && code != 204 && code != 304;
+  return code >= 200 && code != 204 && code != 205 && code != 304;
 }
 
 // A whole response stream, consumed from the front.
@@ -58,7 +58,10 @@ class StreamReader {
     if (closed_ && facts_.connection_open) {
       return problem("a response ended the connection, but the server keeps it open");
     }
-    if (next_logged_ < facts_.logged.size() && !facts_.may_be_cut) {
+    if (facts_.must_end_cut && !cut_seen_) {
+      return problem("a handler failed midway, yet the stream ends on a whole response");
+    }
+    if (next_logged_ < facts_.logged.size() && !facts_.may_be_cut && !facts_.must_end_cut) {
       return problem("the access log shows " + std::to_string(facts_.logged.size()) +
                      " responses, the client received " + std::to_string(next_logged_));
     }
@@ -76,9 +79,10 @@ class StreamReader {
   // The stream ends inside a response: an error unless the server may
   // have stopped on purpose.
   std::string cut(const std::string& what) {
-    if (facts_.may_be_cut) {
+    if (facts_.may_be_cut || facts_.must_end_cut) {
       offset_ = wire_.size();
       closed_ = true;
+      cut_seen_ = true;
       return {};
     }
     return problem("stream ends inside a response: " + what);
@@ -146,7 +150,17 @@ class StreamReader {
         ++servers;
       }
     }
+    // RFC 9110 §8.6, RFC 9112 §6.1; a 205 is framed, with nothing in it.
+    if ((code < 200 || code == 204) && (content_lengths > 0 || transfer_encoding)) {
+      return problem("framing fields in a " + std::to_string(code) + " response");
+    }
+    if (code == 205 && (transfer_encoding || content_length.value_or(1) != 0) && !closes) {
+      return problem("a 205 response not framed as empty");
+    }
     if (code < 200) {
+      // A 1xx the handler gave as its whole response (send_error) ends
+      // the connection.
+      if (closes) closed_ = true;
       // Interim: the session's own 100 Continue is not logged, a
       // handler's send_response(1xx) is.
       if (next_logged_ < facts_.logged.size() && facts_.logged[next_logged_].code == code &&
@@ -214,6 +228,7 @@ class StreamReader {
   size_t index_ = 0;
   size_t next_logged_ = 0;
   bool closed_ = false;
+  bool cut_seen_ = false;
 };
 
 }  // namespace

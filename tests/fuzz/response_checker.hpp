@@ -5,7 +5,9 @@
 // (Content-Length, chunked, close-delimited), a final response without
 // exactly one Date and one Server, one the access log does not show or
 // shows with another status, bytes after a response that closed the
-// connection. Whether a response has a body depends on the request's
+// connection, framing fields or content in a response whose status has
+// none (1xx, 204, 205), a stream that looks whole though a handler
+// failed midway. Whether a response has a body depends on the request's
 // method (HEAD), which the access log tells. Pure; any thread.
 #pragma once
 
@@ -31,6 +33,9 @@ struct StreamFacts {
   /// its Content-Length, or the connection was aborted): the stream may
   /// end early, with logged responses missing.
   bool may_be_cut = false;
+  /// The stream must end inside a response (a handler failed midway):
+  /// one that ends on a complete response is an error.
+  bool must_end_cut = false;
 };
 
 /// Empty when `wire` keeps the contract; otherwise what is wrong, and where.

@@ -1,12 +1,14 @@
 // Tests RequestHandler::defer() and DeferredResponse: completion from a
 // timer, from another thread, inside the handler, after the client left;
-// request order on a pipelined connection; shutdown with a response in flight.
+// request order on a pipelined connection; shutdown with a response in
+// flight; a completion that throws.
 #include "http/deferred_response.hpp"
 
 #include <gtest/gtest.h>
 
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "tests/support/raw_client.hpp"
@@ -142,6 +144,29 @@ TEST(DeferredResponse, AfterTheClientLeftCompletionIsADetectedNoOp) {
   ASSERT_EQ(completed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_FALSE(completed.get());
   EXPECT_FALSE(ran);
+}
+
+// A completion that throws after queuing part of the response: the body
+// stays unterminated and the connection closes, as for a handler.
+TEST(DeferredResponse, ACompletionThatThrowsMidBodyCutsTheResponse) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    DeferredResponse deferred = h.defer();
+    h.server().loop().run_after(milliseconds(1), [deferred] {
+      deferred.complete([](RequestHandler& later) {
+        later.send_response(200);
+        later.end_headers();
+        later.write("part");
+        throw std::runtime_error("completion failed");
+      });
+    });
+  });
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send(get("/") + get("/")));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\n4\r\npart\r\n")) << all;
 }
 
 TEST(DeferredResponse, ShutdownWaitsForTheResponseInFlight) {

@@ -2,7 +2,8 @@
 // RequestHandler::read_body): a body far larger than any buffer passes
 // with bounded memory, a handler that pauses stops the server reading from
 // its client, the handler learns when its client leaves, 100 Continue is
-// sent only to a handler that reads, and the connection goes on afterwards.
+// sent only to a handler that reads, the connection goes on afterwards,
+// and an answer that throws midway is cut.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -84,6 +86,27 @@ TEST(RequestBodyStream, ContentLengthAndChunkedBodiesArriveWhole) {
   auto after = client.read_response();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->body, "got");
+}
+
+// The body's end callback answers as a deferred completion does: a throw
+// after part of the answer was queued leaves it unterminated.
+TEST(RequestBodyStream, AnEndCallbackThatThrowsMidBodyCutsTheResponse) {
+  HandlerTable table;
+  table.on_streaming("PUT", [](RequestHandler& handler) {
+    handler.read_body([](std::string_view) {},
+                      [](RequestHandler& done) {
+                        done.send_response(200);
+                        done.end_headers();
+                        done.write("part");
+                        throw std::runtime_error("end failed");
+                      });
+  });
+  testing::TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody"));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\n4\r\npart\r\n")) << all;
 }
 
 TEST(RequestBodyStream, AQuarterGigabyteUploadGoesToAFileWithBoundedMemory) {

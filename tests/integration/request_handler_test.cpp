@@ -1,6 +1,7 @@
 // Tests the RequestHandler API over loopback: the request accessors, the
 // Server/Date headers, send_error's page, logging in Python's format,
-// close_connection, header sanitising, and handlers that fail.
+// close_connection, header sanitising, and handlers that fail (before
+// and after their response began).
 #include "http/request_handler.hpp"
 
 #include <fcntl.h>
@@ -299,6 +300,80 @@ TEST(RequestHandler, AThrowingHandlerGets500AndOthersGoOn) {
   auto next = client.read_response();
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "fine");
+}
+
+// A throw after part of the response was queued cannot be answered with a
+// 500 any more; the response must not look complete either (a cache or a
+// proxy would keep it): the connection closes where the response stopped.
+HandlerTable throwing_table() {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    std::string_view path = h.path();
+    if (path == "/fine") return send_text(h, 200, "fine");
+    h.send_response(200);
+    if (path == "/after-status") throw std::runtime_error("after the status line");
+    if (path == "/after-headers") {
+      h.send_header("Content-Length", "0");
+      h.end_headers();
+      throw std::runtime_error("after a whole response");
+    }
+    h.end_headers();  // chunked
+    h.write("part");
+    throw std::runtime_error("mid-body");
+  });
+  return table;
+}
+
+TEST(RequestHandler, AThrowAfterTheStatusLineCutsTheHeaderSection) {
+  HandlerTable table = throwing_table();
+  LogCapture log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  {
+    TestServer server(table, options);
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send("GET /after-status HTTP/1.1\r\nHost: t\r\n\r\n"));
+    std::string all;
+    EXPECT_TRUE(client.closed_by_peer(&all));
+    EXPECT_TRUE(all.starts_with("HTTP/1.1 200 OK\r\n")) << all;
+    EXPECT_EQ(all.find("\r\n\r\n"), std::string::npos) << "a complete head: " << all;
+  }
+  bool logged = false;
+  for (const std::string& line : log.lines())
+    logged |= line.find("handler failed: after the status line") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST(RequestHandler, AThrowMidBodyLeavesTheChunkedBodyUnterminated) {
+  HandlerTable table = throwing_table();
+  TestServer server(table);
+  RawClient client(server.port());
+  // The response before it was complete and goes out whole.
+  ASSERT_TRUE(
+      client.send("GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /mid-body HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, "fine");
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_TRUE(rest.ends_with("\r\n\r\n4\r\npart\r\n")) << rest;
+}
+
+TEST(RequestHandler, AThrowAfterACompleteResponseClosesTheConnection) {
+  HandlerTable table = throwing_table();
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /after-headers HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_EQ(rest, "");
 }
 
 TEST(RequestHandler, AHandlerThatSendsNothingGets500) {

@@ -1,6 +1,7 @@
-// Tests the response framing RequestHandler applies: HEAD, 204, 304, 1xx,
-// chunked without a Content-Length, close-delimited for HTTP/1.0, and
-// what happens when a handler's body disagrees with its Content-Length.
+// Tests the response framing RequestHandler applies: HEAD, 204, 205, 304,
+// 1xx (through send_response, send_error and respond), chunked without a
+// Content-Length, close-delimited for HTTP/1.0, and what happens when a
+// handler's body disagrees with its Content-Length.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -44,6 +45,24 @@ class FramingTest : public ::testing::Test {
         h.send_header("Link", "</style.css>; rel=preload");
         h.end_headers();
         send_text(h, 200, "final");
+      } else if (path == "/205") {
+        h.send_response(205);
+        h.end_headers();
+        h.write("never sent");
+      } else if (path.starts_with("/framed/")) {  // as a CGI script may answer
+        h.send_response(std::stoi(std::string(path.substr(8))));
+        h.send_header("Content-Length", "5");
+        h.send_header("Transfer-Encoding", "chunked");
+        h.end_headers();
+        h.write("hello");
+      } else if (path.starts_with("/error/")) {
+        h.send_error(std::stoi(std::string(path.substr(7))));
+      } else if (path.starts_with("/respond/")) {
+        h.respond(std::stoi(std::string(path.substr(9))), "text/plain", "never sent");
+      } else if (path == "/switch") {  // a 101 and nothing after it
+        h.send_response(101);
+        h.send_header("Upgrade", "nothing-we-speak");
+        h.end_headers();
       } else if (path == "/short") {  // promises 10 bytes, sends 3
         h.send_response(200);
         h.send_header("Content-Length", "10");
@@ -124,6 +143,137 @@ TEST_F(FramingTest, NoContentAndNotModifiedNeverCarryABody) {
   EXPECT_EQ(not_modified->status, 304);
   EXPECT_EQ(not_modified->header("ETag"), "\"v1\"");
   EXPECT_EQ(fixed->body, "fixed body");
+}
+
+// RFC 9110 §15.3.5, §15.3.6, §15.4.5: no content, whichever call made the
+// response; §8.6: no Content-Length in a 204. A 205 says its empty content
+// with Content-Length: 0 (one of the ways §15.3.6 allows), so the
+// connection can go on.
+void expect_no_content(const testing::Response& response, int status) {
+  EXPECT_EQ(response.status, status);
+  EXPECT_EQ(response.body, "");
+  EXPECT_FALSE(response.has_header("Content-Type")) << status;
+  EXPECT_FALSE(response.has_header("Transfer-Encoding")) << status;
+  if (status == 205) {
+    EXPECT_EQ(response.header("Content-Length"), "0");
+  } else {
+    EXPECT_FALSE(response.has_header("Content-Length")) << status;
+  }
+}
+
+TEST_F(FramingTest, SendErrorWithANoContentStatusSendsNoContent) {
+  for (int status : {204, 205, 304}) {
+    RawClient client(port());
+    std::string path = "/error/" + std::to_string(status);
+    ASSERT_TRUE(client.send(get(path) + get("/fixed")));
+    auto error = client.read_response(/*head_request=*/true);  // reads no body
+    ASSERT_TRUE(error);
+    expect_no_content(*error, status);
+    auto next = client.read_response();  // parses only if no body bytes came
+    ASSERT_TRUE(next) << status;
+    EXPECT_EQ(next->body, "fixed body");
+  }
+}
+
+TEST_F(FramingTest, RespondWithANoContentStatusSendsNoContent) {
+  for (int status : {204, 205, 304}) {
+    for (std::string_view method : {"GET", "HEAD"}) {
+      RawClient client(port());
+      std::string path = "/respond/" + std::to_string(status);
+      ASSERT_TRUE(client.send(get(path, method) + get("/fixed")));
+      auto response = client.read_response(/*head_request=*/true);
+      ASSERT_TRUE(response);
+      expect_no_content(*response, status);
+      auto next = client.read_response();
+      ASSERT_TRUE(next) << status << " " << method;
+      EXPECT_EQ(next->body, "fixed body");
+    }
+  }
+}
+
+TEST_F(FramingTest, ResetContentNeverCarriesABody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/205") + get("/fixed")));
+  auto reset = client.read_response(/*head_request=*/true);
+  ASSERT_TRUE(reset);
+  expect_no_content(*reset, 205);
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "fixed body");
+}
+
+// A handler's framing fields on a 204 or 205 would promise bytes that
+// are never sent: the client would wait for them.
+TEST_F(FramingTest, NoContentStatusesDropTheHandlersFramingFields) {
+  for (int status : {204, 205}) {
+    RawClient client(port());
+    ASSERT_TRUE(client.send(get("/framed/" + std::to_string(status)) + get("/fixed")));
+    auto response = client.read_response(/*head_request=*/true);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, status);
+    EXPECT_FALSE(response->has_header("Transfer-Encoding"));
+    EXPECT_EQ(response->header_count("Content-Length"), status == 205 ? 1u : 0u);
+    EXPECT_EQ(response->header("Content-Length"), status == 205 ? "0" : "");
+    auto next = client.read_response();
+    ASSERT_TRUE(next) << status;
+    EXPECT_EQ(next->body, "fixed body");
+  }
+}
+
+TEST_F(FramingTest, HeadOfAnErrorPageSaysItsLengthWithoutTheBody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/error/404", "HEAD") + get("/fixed")));
+  auto head = client.read_response(/*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 404);
+  EXPECT_EQ(head->header("Content-Type"), ServerOptions().error_content_type);
+  EXPECT_NE(head->header("Content-Length"), "");
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "fixed body");
+}
+
+// Python takes send_error(1xx) for the whole response and closes the
+// connection after it; a second, final response would be one the handler
+// never sent.
+TEST_F(FramingTest, SendErrorWithAnInterimStatusIsTheWholeResponse) {
+  for (int status : {101, 102}) {
+    RawClient client(port());
+    ASSERT_TRUE(client.send(get("/error/" + std::to_string(status)) + get("/fixed")));
+    auto interim = client.read_interim();
+    ASSERT_TRUE(interim);
+    EXPECT_EQ(interim->status, status);
+    EXPECT_FALSE(interim->has_header("Content-Length"));
+    EXPECT_FALSE(interim->has_header("Content-Type"));
+    std::string rest;
+    EXPECT_TRUE(client.closed_by_peer(&rest));
+    EXPECT_EQ(rest, "") << status;
+  }
+}
+
+TEST_F(FramingTest, RespondWithAnInterimStatusIsTheWholeResponse) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/respond/102") + get("/fixed")));
+  auto interim = client.read_interim();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 102);
+  EXPECT_FALSE(interim->has_header("Content-Length"));
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_EQ(rest, "");
+}
+
+// After a 101 the connection no longer speaks HTTP/1.1: a 500 for the
+// missing final response would land in the other protocol.
+TEST_F(FramingTest, NothingFollowsASwitchingProtocolsHead) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send(get("/switch")));
+  auto interim = client.read_interim();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 101);
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_EQ(rest, "");
 }
 
 TEST_F(FramingTest, InterimResponsesPrecedeTheFinalOne) {

@@ -1,12 +1,14 @@
 // Tests ResponseStream: bodies written over time (chunked for HTTP/1.1,
 // close-delimited for 1.0), a fast producer kept at the pace of a slow
 // client by writable()/on_drain() with bounded memory, and the producer
-// told when its client leaves.
+// told when its client leaves; no body for a no-content status, and a
+// producer callback that throws.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -70,6 +72,50 @@ TEST(ResponseStream, Http10GetsACloseDelimitedBody) {
   EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos) << all;
   EXPECT_NE(all.find("\r\n\r\ndata: tick 3\n\ndata: tick 2\n\ndata: tick 1\n\n"), std::string::npos)
       << all;
+}
+
+TEST(ResponseStream, ANoContentStatusStreamsNoBody) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) {
+    if (handler.path() != "/reset") return send_text(handler, 200, "plain");
+    handler.send_response(205);
+    ResponseStream stream = handler.stream();
+    stream.write("never sent");
+    stream.finish();
+  });
+  testing::TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /reset HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto reset = client.read_response(/*head_request=*/true);
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->status, 205);
+  EXPECT_FALSE(reset->has_header("Transfer-Encoding"));
+  EXPECT_EQ(reset->header("Content-Length"), "0");
+  auto after = client.read_response();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, "plain");
+}
+
+// A producer callback that throws must not unwind through the server's
+// loop: the stream is aborted, its body left unterminated.
+TEST(ResponseStream, AThrowingDrainCallbackAbortsTheStream) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) {
+    handler.send_response(200);
+    ResponseStream stream = handler.stream();
+    stream.write("part");
+    stream.on_drain([] { throw std::runtime_error("producer failed"); });
+  });
+  testing::TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET /failing HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\n4\r\npart\r\n")) << all;
+  RawClient next(server.port());  // the server still serves
+  ASSERT_TRUE(next.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_TRUE(next.read_interim());
 }
 
 /// Writes `total` bytes in 64 KiB pieces as fast as the client allows.
