@@ -259,6 +259,29 @@ TEST_F(StaticFilesTest, ByteRanges) {
   EXPECT_EQ(get("/digits.txt", "Range: lines=1-2\r\n")->status, 200);
 }
 
+// A Location starting with "//" (or "/\\", which browsers read the same
+// way) names another host: the folder redirect is built from the mapped
+// path, never from the bytes the client sent.
+TEST_F(StaticFilesTest, AFolderRedirectNeverNamesAnotherHost) {
+  serve();
+  for (const char* target :
+       {"//evil.example/../sub", "///evil.example/../sub", "/\\evil.example/../sub",
+        "/%2fevil.example/../sub", "/%2F%2Fevil.example/../sub", "/%5cevil.example/../sub",
+        "/./\\evil.example/../sub", "/.//evil.example/../sub", "http://t//evil.example/../sub",
+        "/sub/.", "//sub"}) {
+    auto response = get(target);
+    ASSERT_TRUE(response) << target;
+    EXPECT_EQ(response->status, 301) << target;
+    EXPECT_EQ(response->header("Location"), "/sub/") << target;
+  }
+  EXPECT_EQ(get("//evil.example/../sub?x=1&y=/2")->header("Location"), "/sub/?x=1&y=/2");
+  // The served folder itself.
+  EXPECT_EQ(get("//evil.example/..")->header("Location"), "/");
+  EXPECT_EQ(get("/\\evil.example/%2e%2e")->header("Location"), "/");
+  // Names that need escaping come back escaped, one slash between segments.
+  EXPECT_EQ(get("/docs//Nested")->header("Location"), "/docs/Nested/");
+}
+
 TEST_F(StaticFilesTest, MountedUnderAPrefix) {
   StaticFilesOptions options;
   options.mount = "/static";
@@ -267,6 +290,8 @@ TEST_F(StaticFilesTest, MountedUnderAPrefix) {
   EXPECT_EQ(get("/hello.txt")->status, 404);
   EXPECT_EQ(get("/static/../hello.txt")->status, 404);
   EXPECT_EQ(get("/static")->header("Location"), "/static/");
+  EXPECT_EQ(get("//evil.example/../static")->header("Location"), "/static/");
+  EXPECT_EQ(get("/static//evil.example/../sub")->header("Location"), "/static/sub/");
 }
 
 TEST_F(StaticFilesTest, AKeptOpenFileIsOpenedAgainWhenItChanges) {
