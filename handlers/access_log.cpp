@@ -10,6 +10,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "http/log_escape.hpp"
 #include "http/server.hpp"
 
 namespace basehttp {
@@ -18,6 +19,7 @@ namespace {
 // A line longer than this is cut (its end marked): a request line alone
 // may be 64 KiB, and the log is for reading, not for replaying requests.
 constexpr size_t kMaxLine = 4096;
+constexpr std::string_view kCut = "...";
 
 // Appends into a fixed buffer, never past its end.
 class LineWriter {
@@ -31,19 +33,20 @@ class LineWriter {
   void put(char c) {
     if (cursor_ < end_) *cursor_++ = c;
   }
-  // What a log reader must not mistake for the field's end or a new line.
+  // Escaped as every log line is (http/log_escape.hpp), '"' too: a
+  // reader must not mistake a byte for the field's end or a new line. A
+  // text that does not fit is cut after the last whole escape, where the
+  // line ends with kCut.
   void put_escaped(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    for (char c : text) {
-      auto byte = static_cast<unsigned char>(c);
-      if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
-        put("\\x");
-        put(kHex[byte >> 4]);
-        put(kHex[byte & 15]);
-      } else {
-        put(c);
-      }
+    size_t room = static_cast<size_t>(end_ - cursor_);
+    LogEscapeResult result = escape_for_log(text, cursor_, room, LogQuotes::kEscaped);
+    if (result.consumed < text.size()) {
+      size_t keep = room < kCut.size() ? 0 : room - kCut.size();
+      result = escape_for_log(text, cursor_, keep, LogQuotes::kEscaped);
+      end_ = cursor_ + result.written + std::min(kCut.size(), room);
     }
+    cursor_ += result.written;
+    if (result.consumed < text.size()) put(kCut);
   }
   void put_number(uint64_t value) {
     char digits[24];
@@ -153,7 +156,6 @@ void AccessLog::log_combined(const RequestHandler& handler) {
   }
   size_t length = out.length(line);
   if (out.full()) {
-    constexpr std::string_view kCut = "...";
     std::memcpy(line + length - kCut.size(), kCut.data(), kCut.size());
   }
   line[length++] = '\n';

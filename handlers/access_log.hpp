@@ -44,9 +44,9 @@ class AccessLog {
 
   /// One line in the combined format for the response `handler` finished:
   ///   127.0.0.1 - - [01/Dec/2026:18:02:55 +0000] "GET / HTTP/1.1" 200 1234 "-" "curl/8.0"
-  /// (the request line, Referer and User-Agent with '"', '\' and bytes
-  /// outside printable ASCII as \xHH). Copies into the buffer; allocates
-  /// nothing once the buffer has grown to its size.
+  /// (the request line, Referer and User-Agent escaped as every log line
+  /// is, http/log_escape.hpp, with '"' as \x22). Copies into the buffer;
+  /// allocates nothing once the buffer has grown to its size.
   void log_combined(const RequestHandler& handler);
   /// Queues `line` as it is (newline included), or drops and counts it.
   void append(std::string_view line);

@@ -106,9 +106,7 @@ void StaticFiles::handle(RequestHandler& handler) const {
       !std::equal(mount_segments_.begin(), mount_segments_.end(), mapped->segments.begin())) {
     return not_found(handler);
   }
-  mapped->segments.erase(mapped->segments.begin(),
-                         mapped->segments.begin() + static_cast<ptrdiff_t>(mount_segments_.size()));
-  std::string relative = mapped->relative();
+  std::string relative = mapped->relative(mount_segments_.size());
 
   // One stat tells a folder from a file and, for a kept file, whether it
   // is still the same. It may follow a symlink out of the root: what it
@@ -124,13 +122,10 @@ void StaticFiles::handle(RequestHandler& handler) const {
     }
     std::string_view raw_path = target_path(handler.path());
     if (!mapped->trailing_slash) {
-      // Python's answer: the same URL with a slash, query kept.
-      std::string_view target = handler.path();
-      size_t query = target.find('?');
-      std::string location = std::string(raw_path) + "/";
-      if (query != std::string_view::npos) location += target.substr(query);
+      // Python's answer, the URL with a slash and the query kept, but the
+      // path rebuilt from the mapping: "//host/.." must stay on this server.
       handler.send_response(301);
-      handler.send_header("Location", location);
+      handler.send_header("Location", folder_redirect_location(*mapped, handler.path()));
       handler.send_header("Content-Length", "0");
       handler.end_headers();
       return;

@@ -17,11 +17,11 @@ bool unreserved(unsigned char c) {
 
 }  // namespace
 
-std::string MappedPath::relative() const {
+std::string MappedPath::relative(size_t skip) const {
   std::string path;
-  for (const std::string& segment : segments) {
-    if (!path.empty()) path += '/';
-    path += segment;
+  for (size_t i = skip; i < segments.size(); ++i) {
+    if (i > skip) path += '/';
+    path += segments[i];
   }
   return path;
 }
@@ -115,6 +115,21 @@ std::optional<MappedPath> map_url_path(std::string_view target) {
     start = end + 1;
   }
   return mapped;
+}
+
+std::string folder_redirect_location(const MappedPath& mapped, std::string_view target) {
+  // Python answers with the path as sent, which "//host/.." turns into
+  // another server (CVE-2021-28861). Segments are never empty and hold
+  // no "/", and the encoding leaves no "\" or control byte: every "/"
+  // here is one this function put in.
+  std::string location = "/";
+  for (const std::string& segment : mapped.segments) {
+    location += percent_encode_path(segment);
+    location += '/';
+  }
+  size_t query = target.find('?');
+  if (query != std::string_view::npos) location += target.substr(query);
+  return location;
 }
 
 }  // namespace basehttp

@@ -19,8 +19,8 @@ struct MappedPath {
   /// The target's path ended with "/" (before decoding), as Python checks it.
   bool trailing_slash = false;
 
-  /// "a/b/c", or "" for the folder itself.
-  std::string relative() const;
+  /// "a/b/c" without the first `skip` segments, or "" for the folder itself.
+  std::string relative(size_t skip = 0) const;
 };
 
 /// Decodes %XX escapes; malformed escapes stay as they are (as Python's
@@ -43,5 +43,14 @@ std::string_view target_path(std::string_view target);
 /// dropped, ".." removing the segment before it (never above the top).
 /// Nothing for a target whose decoded path holds a NUL byte.
 std::optional<MappedPath> map_url_path(std::string_view target);
+
+/// The Location of the redirect that gives a folder's URL its missing
+/// slash: `mapped`'s segments percent-encoded under a single "/", a "/"
+/// after them, then the query of `target` as it came. Built from the
+/// mapping, never from the bytes sent, so that no request-target ("//host",
+/// "/\host", "%2f", dot segments) makes it name another host: it never
+/// starts with "//" or "/\", and holds no byte a browser drops or reads
+/// as a separator before the query.
+std::string folder_redirect_location(const MappedPath& mapped, std::string_view target);
 
 }  // namespace basehttp

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "http/byte_scan.hpp"
+#include "http/log_escape.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
 
@@ -95,21 +96,6 @@ std::string fill_error_format(std::string_view format, int code, std::string_vie
     }
   }
   return page;
-}
-
-// Python's log escaping: C0 controls and DEL become \xNN.
-void append_log_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : text) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
-    } else {
-      out += c;
-    }
-  }
 }
 
 }  // namespace
@@ -613,7 +599,7 @@ void RequestHandler::vlog(const char* format, va_list args) {
   line += " - - [";
   line += log_date_time_string();
   line += "] ";
-  append_log_escaped(line, message);
+  append_escaped_for_log(line, message);
   line += '\n';
   sink(line);
 }

@@ -167,8 +167,9 @@ class RequestHandler {
   void log_request(int code = 0, int64_t size = -1);
   /// Error-log line, printf-style.
   void log_error(const char* format, ...) __attribute__((format(printf, 2, 3)));
-  /// Log line: "<address> - - [<time>] <message>", printf-style, control
-  /// characters escaped; goes to options().log_sink unless it is empty.
+  /// Log line: "<address> - - [<time>] <message>", printf-style, the
+  /// message escaped (controls as \xNN, '\' as \\: http/log_escape.hpp);
+  /// goes to options().log_sink unless it is empty.
   void log_message(const char* format, ...) __attribute__((format(printf, 2, 3)));
   /// "basehttp/0.1" plus sys_version when set.
   std::string version_string() const;

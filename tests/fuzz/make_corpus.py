@@ -132,6 +132,8 @@ PATH_SEEDS = {
     "spaces": b"/a%20b/%09/ /",
     "trailing_dotdot": b"/a/b/..",
     "unicode": b"/\xe6\x97\xa5\xe6\x9c\xac/%E6%97%A5",
+    "redirect_to_host": b"//evil.example/../d?x=1",
+    "redirect_backslash": b"/\\evil.example/%2e%2e/d",
 }
 
 

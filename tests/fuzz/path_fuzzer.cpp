@@ -4,8 +4,10 @@
 // empty, ".", "..", nor hold "/" or NUL, a relative path without a leading
 // or doubled slash, the same result as the standard library's lexical
 // normalisation of the decoded path under a root, and the mount point
-// recognised as StaticFiles does it. Also checks the helpers it rests on:
-// target_path, percent_decode / percent_encode_path, html_escape.
+// recognised as StaticFiles does it; and the Location of a folder
+// redirect, which must never leave the server ("//" or "/\" first). Also
+// checks the helpers it rests on: target_path, percent_decode /
+// percent_encode_path, html_escape.
 //
 // Input: the request-target's bytes, as they would follow the method.
 #include <cstdint>
@@ -77,6 +79,22 @@ void check_mapping(std::string_view target) {
   bool under_mount = !mapped->segments.empty() && mapped->segments.front() == "static";
   bool lexically_under = normal == "/static" || normal.substr(0, 8) == "/static/";
   require(under_mount == lexically_under, "the mount test disagrees with the path", target);
+
+  // The folder redirect's Location names a path on this server whatever
+  // the target held: one leading "/", then only unreserved bytes and
+  // %XX escapes up to the query (nothing a browser drops or reads as
+  // "/"), decoding to the mapped path.
+  std::string location = folder_redirect_location(*mapped, target);
+  std::string_view location_path = std::string_view(location).substr(0, location.find('?'));
+  require(location.front() == '/', "a Location that is not a path", target);
+  require(location.size() == 1 || (location[1] != '/' && location[1] != '\\'),
+          "a Location starting with // or /\\ names another host", target);
+  for (char c : location_path) {
+    require(c == '%' || is_unreserved(static_cast<unsigned char>(c)),
+            "a Location path with a byte left unencoded", target);
+  }
+  require(percent_decode(location_path) == (relative.empty() ? "/" : "/" + relative + "/"),
+          "the Location is not the mapped folder", target);
 }
 
 void check_helpers(std::string_view text) {

@@ -82,12 +82,61 @@ TEST(AccessLog, WritesTheCombinedFormat) {
   std::string rest = std::regex_replace(get, time, "TIME");
   EXPECT_EQ(rest,
             "127.0.0.1 - - TIME \"GET /a%20b?q=\\x22x\\x22 HTTP/1.1\" 200 12 \"http://r/\" "
-            "\"tester \\x221\\x22\\x5C\"");
+            "\"tester \\x221\\x22\\\\\"");
   EXPECT_EQ(std::regex_replace(head, time, "TIME"),
             "127.0.0.1 - - TIME \"HEAD / HTTP/1.1\" 200 - \"-\" \"-\"");
   EXPECT_EQ(std::regex_replace(error, time, "TIME").substr(0, 26), "127.0.0.1 - - TIME \"-\" 400")
       << error;
   EXPECT_EQ(log.dropped_lines(), 0u);
+}
+
+// The same escaping as Python's format (http/log_escape.hpp), with '"'
+// escaped as well: no C1 control, raw or UTF-8, reaches the file, and a
+// logged backslash is always doubled.
+TEST(AccessLog, CombinedLinesCarryNoTerminalControls) {
+  TempDir dir;
+  std::string path = dir.path + "/access.log";
+  AccessLog log({path});
+  HandlerTable table = page_table();
+  ServerOptions options = testing::quiet_options();
+  options.request_logger = log.combined_logger();
+  TestServer server(table, options);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /\x9b"
+                  "31m/\xc2\x9b/\\x1b/\xc3\xa9/\xe9 HTTP/1.1\r\nHost: t\r\n"
+                  "Referer: \xc2\x85\t\\\r\n"
+                  "User-Agent: \xe6\x97\xa5 \x9b\"\r\n\r\n"));
+  ASSERT_TRUE(client.read_response());
+  server.run_in_loop([] {});
+  log.flush();
+  std::string line = read_file(path);
+  size_t request = line.find("] \"");
+  ASSERT_NE(request, std::string::npos) << line;
+  EXPECT_EQ(line.substr(request + 2),
+            "\"GET /\\x9b31m/\\xc2\\x9b/\\\\x1b/\xc3\xa9/\\xe9 HTTP/1.1\" 200 12 "
+            "\"\\xc2\\x85\\x09\\\\\" \"\xe6\x97\xa5 \\x9b\\x22\"\n");
+}
+
+// A line too long for the log is cut after a whole escape, never inside
+// one: what is left still reads back to bytes the client sent.
+TEST(AccessLog, ALongLineIsCutBetweenEscapes) {
+  TempDir dir;
+  std::string path = dir.path + "/access.log";
+  AccessLog log({path});
+  HandlerTable table = page_table();
+  ServerOptions options = testing::quiet_options();
+  options.request_logger = log.combined_logger();
+  TestServer server(table, options);
+  RawClient client(server.port());
+  ASSERT_TRUE(client.send("GET /" + std::string(3000, '\x9b') + " HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(client.read_response());
+  server.run_in_loop([] {});
+  log.flush();
+  std::string line = read_file(path);
+  EXPECT_LE(line.size(), 4096u);
+  EXPECT_GE(line.size(), 4090u);
+  EXPECT_TRUE(std::regex_match(line, std::regex(R"(.*\] "GET /(\\x9b)+\.\.\.\n)"))) << line;
 }
 
 TEST(AccessLog, SinkTakesPythonsFormatAndReopenFollowsTheRotation) {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "tests/support/temp_folder.hpp"
+
 namespace basehttp {
 namespace {
 
@@ -36,7 +38,8 @@ TEST(MimeTypes, FallsBackToOctetStream) {
 }
 
 TEST(MimeTypes, ExtendsButNeverOverridesFromAFile) {
-  std::string path = ::testing::TempDir() + "basehttp-mime.types";
+  testing::TempFolder folder("mime");
+  std::string path = folder.file("mime.types");
   {
     std::ofstream file(path);
     file << "# comment\n"
@@ -53,7 +56,6 @@ TEST(MimeTypes, ExtendsButNeverOverridesFromAFile) {
   EXPECT_EQ(types.lookup("a.fresh"), "text/x-fresh; charset=utf-8");
   EXPECT_EQ(types.lookup("a.foo"), MimeTypes::kDefault);
   EXPECT_FALSE(types.load("/nonexistent/mime.types"));
-  std::remove(path.c_str());
 }
 
 TEST(MimeTypes, SystemTableReadsEtcMimeTypesWhenPresent) {

@@ -15,6 +15,7 @@
 
 #include "tests/support/process_memory.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -35,9 +36,7 @@ void write_file(const fs::path& path, std::string_view content) {
 class StaticFilesTest : public ::testing::Test {
  protected:
   StaticFilesTest() {
-    top_ = fs::path(::testing::TempDir()) /
-           ("static-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(top_);
+    top_ = folder_.path();
     root_ = top_ / "root";
     fs::create_directories(root_ / "sub");
     fs::create_directories(root_ / "docs" / "Nested");
@@ -60,10 +59,7 @@ class StaticFilesTest : public ::testing::Test {
       digits += static_cast<char>('0' + i % 10);
     write_file(root_ / "digits.txt", digits);
   }
-  ~StaticFilesTest() override {
-    server_.reset();
-    fs::remove_all(top_);
-  }
+  ~StaticFilesTest() override { server_.reset(); }
 
   void serve(StaticFilesOptions options = {}) {
     if (options.root == ".") options.root = root_.string();
@@ -80,7 +76,7 @@ class StaticFilesTest : public ::testing::Test {
     return client.read_response(method == "HEAD");
   }
 
-  static inline int counter_ = 0;
+  testing::TempFolder folder_{"static"};  // first made, last removed
   fs::path top_, root_;
   HandlerTable table_;
   std::unique_ptr<StaticFiles> files_;
@@ -198,6 +194,7 @@ TEST_F(StaticFilesTest, MissingThingsAre404) {
 TEST_F(StaticFilesTest, UnreadableFilesAre404WithoutTheReason) {
   write_file(root_ / "locked.txt", "locked");
   chmod((root_ / "locked.txt").c_str(), 0);
+  chmod(top_.c_str(), 0755);  // mkdtemp's 0700 would keep nobody out of the root itself
   // Permissions do not stop root: the server runs in a child process that
   // first becomes nobody (CI runs as root).
   auto serve_as_nobody = [this] {
@@ -259,6 +256,29 @@ TEST_F(StaticFilesTest, ByteRanges) {
   EXPECT_EQ(get("/digits.txt", "Range: lines=1-2\r\n")->status, 200);
 }
 
+// A Location starting with "//" (or "/\\", which browsers read the same
+// way) names another host: the folder redirect is built from the mapped
+// path, never from the bytes the client sent.
+TEST_F(StaticFilesTest, AFolderRedirectNeverNamesAnotherHost) {
+  serve();
+  for (const char* target :
+       {"//evil.example/../sub", "///evil.example/../sub", "/\\evil.example/../sub",
+        "/%2fevil.example/../sub", "/%2F%2Fevil.example/../sub", "/%5cevil.example/../sub",
+        "/./\\evil.example/../sub", "/.//evil.example/../sub", "http://t//evil.example/../sub",
+        "/sub/.", "//sub"}) {
+    auto response = get(target);
+    ASSERT_TRUE(response) << target;
+    EXPECT_EQ(response->status, 301) << target;
+    EXPECT_EQ(response->header("Location"), "/sub/") << target;
+  }
+  EXPECT_EQ(get("//evil.example/../sub?x=1&y=/2")->header("Location"), "/sub/?x=1&y=/2");
+  // The served folder itself.
+  EXPECT_EQ(get("//evil.example/..")->header("Location"), "/");
+  EXPECT_EQ(get("/\\evil.example/%2e%2e")->header("Location"), "/");
+  // Names that need escaping come back escaped, one slash between segments.
+  EXPECT_EQ(get("/docs//Nested")->header("Location"), "/docs/Nested/");
+}
+
 TEST_F(StaticFilesTest, MountedUnderAPrefix) {
   StaticFilesOptions options;
   options.mount = "/static";
@@ -267,6 +287,8 @@ TEST_F(StaticFilesTest, MountedUnderAPrefix) {
   EXPECT_EQ(get("/hello.txt")->status, 404);
   EXPECT_EQ(get("/static/../hello.txt")->status, 404);
   EXPECT_EQ(get("/static")->header("Location"), "/static/");
+  EXPECT_EQ(get("//evil.example/../static")->header("Location"), "/static/");
+  EXPECT_EQ(get("/static//evil.example/../sub")->header("Location"), "/static/sub/");
 }
 
 TEST_F(StaticFilesTest, AKeptOpenFileIsOpenedAgainWhenItChanges) {

@@ -73,6 +73,28 @@ TEST(UrlPath, BackslashesAndDoubledSlashesAreNotSeparatorTricks) {
   EXPECT_EQ(mapped("/%5c..%5csecret"), "\\..\\secret");
 }
 
+std::string location(std::string_view target) {
+  auto path = map_url_path(target);
+  return path ? folder_redirect_location(*path, target) : "<refused>";
+}
+
+TEST(UrlPath, AFolderRedirectStaysOnThisServer) {
+  EXPECT_EQ(location("/sub"), "/sub/");
+  EXPECT_EQ(location("/sub?x=1&y=//h"), "/sub/?x=1&y=//h");
+  EXPECT_EQ(location("/a%20b/%C3%A9"), "/a%20b/%C3%A9/");
+  EXPECT_EQ(location("/a b/\xC3\xA9"), "/a%20b/%C3%A9/");  // sent unencoded: encoded
+  for (const char* target : {"//evil.example/../sub", "////evil.example/../sub",
+                             "/%2f/evil.example/../sub", "/%2F%2Fevil.example/%2e%2e/sub",
+                             "http://t//evil.example/../sub", "/./../sub", "/sub/.", "/sub//"}) {
+    EXPECT_EQ(location(target), "/sub/") << target;
+  }
+  // A backslash is a name here, but a browser reads "/\" as "//".
+  EXPECT_EQ(location("/\\evil.example"), "/%5Cevil.example/");
+  EXPECT_EQ(location("/%5c%5cevil.example"), "/%5C%5Cevil.example/");
+  EXPECT_EQ(location("//evil.example/.."), "/");
+  EXPECT_EQ(location(""), "/");
+}
+
 TEST(UrlPath, RefusesNulBytes) {
   EXPECT_FALSE(map_url_path("/secret%00.txt"));
   EXPECT_FALSE(map_url_path("/%00"));

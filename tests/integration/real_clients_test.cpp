@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -70,7 +71,8 @@ TEST(RealClients, PythonHttpClient) {
   if (!installed("python3")) GTEST_SKIP() << "python3 is not installed";
   HandlerTable table = client_table();
   TestServer server(table);
-  std::string script_path = ::testing::TempDir() + "basehttp_client.py";
+  testing::TempFolder folder("client");
+  std::string script_path = folder.file("client.py");
   FILE* script = std::fopen(script_path.c_str(), "w");
   ASSERT_NE(script, nullptr);
   std::fputs(kPythonClient, script);

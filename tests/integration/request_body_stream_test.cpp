@@ -22,6 +22,7 @@
 #include "basehttp.hpp"
 #include "tests/support/process_memory.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -111,7 +112,8 @@ TEST(RequestBodyStream, AnEndCallbackThatThrowsMidBodyCutsTheResponse) {
 
 TEST(RequestBodyStream, AQuarterGigabyteUploadGoesToAFileWithBoundedMemory) {
   constexpr uint64_t kTotal = 256ull << 20;
-  std::string path = ::testing::TempDir() + "basehttp-upload-" + std::to_string(getpid());
+  testing::TempFolder folder("upload");
+  std::string path = folder.file("upload.bin");
   HandlerTable table;
   table.on_streaming("PUT", [&path](RequestHandler& handler) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -142,6 +142,40 @@ TEST(RequestHandler, LogsInPythonsFormat) {
       << lines[3];
 }
 
+// Python 3.12's escaping, on bytes: C0, DEL and C1 controls as \xNN
+// (the 8-bit CSI 0x9b too, and U+009B's UTF-8 form), a backslash doubled
+// so that a client's own "\x1b" cannot pass for an escape, bytes outside
+// UTF-8 as \xNN; well-formed UTF-8 text as it is.
+TEST(RequestHandler, LogLinesCarryNoTerminalControls) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    h.log_message("said %s",
+                  "\x9b"
+                  "31m \xc2\x9b"
+                  "1m \\x1b \x1b");
+    send_text(h, 200, "ok");
+  });
+  LogCapture log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  {
+    TestServer server(table, options);
+    ASSERT_TRUE(exchange(server.port(),
+                         "GET /\x9b"
+                         "31m/\xc2\x9b/\\x1b/\xc3\xa9/\xe9/\xe6\x97\xa5/\"q\" HTTP/1.1\r\n"
+                         "Host: t\r\n\r\n"));
+  }
+  std::vector<std::string> lines = log.lines();
+  ASSERT_EQ(lines.size(), 2u);
+  std::string stamp = R"(127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4} \d\d:\d\d:\d\d\] )";
+  std::string message = lines[0].substr(lines[0].find("] ") + 2);
+  EXPECT_EQ(message, "said \\x9b31m \\xc2\\x9b1m \\\\x1b \\x1b\n");
+  std::string request = lines[1].substr(lines[1].find("] ") + 2);
+  EXPECT_EQ(
+      request,
+      "\"GET /\\x9b31m/\\xc2\\x9b/\\\\x1b/\xc3\xa9/\\xe9/\xe6\x97\xa5/\"q\" HTTP/1.1\" 200 -\n");
+}
+
 /// What the process writes to fd 2 while `action` runs.
 std::string captured_stderr(const std::function<void()>& action) {
   int pipe_fds[2];

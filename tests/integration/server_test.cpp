@@ -360,6 +360,23 @@ INSTANTIATE_TEST_SUITE_P(StrayLineEnds, ServerRejectsTest,
                            return info.param.name;
                          });
 
+// An HTTP/0.9 request is one line, "GET /", and its client then waits
+// for a bare body. basehttp speaks HTTP/1.x only: it answers that line at
+// once, without waiting for more, with an HTTP/1.1 400 and a close (where
+// Python would send the file with no status line).
+TEST_F(ServerTest, AnHttp09RequestGets400AtOnce) {
+  for (const char* line : {"GET /\r\n", "GET /index.html\r\n"}) {
+    RawClient client(port());
+    ASSERT_TRUE(client.send(line));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << line;
+    EXPECT_EQ(response->version, "HTTP/1.1") << line;
+    EXPECT_EQ(response->status, 400) << line;
+    EXPECT_EQ(response->header("Connection"), "close") << line;
+    EXPECT_TRUE(client.closed_by_peer()) << line;
+  }
+}
+
 TEST_F(ServerTest, ABodyOverTheLimitIsRefusedWhileTheClientStillSends) {
   // The 413 must reach a client that keeps writing its body (lingering close).
   RawClient client(port());

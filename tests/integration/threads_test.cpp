@@ -15,6 +15,7 @@
 
 #include "basehttp.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -117,7 +118,8 @@ TEST(Threads, LoopsShareAUnixSocket) {
     seen.note();
     send_text(handler, 200, "unix");
   });
-  std::string path = "/tmp/basehttp-threads-" + std::to_string(::getpid()) + ".sock";
+  testing::TempFolder folder("threads");
+  std::string path = folder.file("server.sock");
   {
     testing::TestServer server(table, two_loops(), ServerAddress::unix_socket(path));
     for (int i = 0; i < 20; ++i) {

@@ -1,0 +1,94 @@
+#include "http/log_escape.hpp"
+
+#include <cstdint>
+
+namespace basehttp {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// The length of the well-formed UTF-8 character (RFC 3629 §4: no overlong
+// forms, no surrogates, nothing above U+10FFFF) at the start of `text`,
+// whose first byte is 0x80 or above; 0 when there is none.
+size_t utf8_length(std::string_view text) {
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
+  uint8_t lead = byte(0);
+  size_t length;
+  uint8_t low = 0x80, high = 0xbf;  // the range of the second byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+  return length;
+}
+
+}  // namespace
+
+LogEscapeResult escape_for_log(std::string_view text, char* out, size_t capacity,
+                               LogQuotes quotes) {
+  LogEscapeResult result;
+  size_t& i = result.consumed;
+  size_t& n = result.written;
+  auto put_hex = [&](uint8_t c) {
+    out[n++] = '\\';
+    out[n++] = 'x';
+    out[n++] = kHex[c >> 4];
+    out[n++] = kHex[c & 15];
+  };
+  while (i < text.size()) {
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      bool escaped = c == '\\' || (c == '"' && quotes == LogQuotes::kEscaped);
+      if (capacity - n < (escaped ? (c == '\\' ? 2u : 4u) : 1u)) break;
+      if (c == '\\') {
+        out[n++] = '\\';
+        out[n++] = '\\';
+      } else if (escaped) {
+        put_hex(c);
+      } else {
+        out[n++] = static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    size_t length = c >= 0x80 ? utf8_length(text.substr(i)) : 0;
+    // U+0080-U+009F: the C1 controls a UTF-8 terminal obeys as well.
+    bool c1 = length == 2 && c == 0xc2 && static_cast<uint8_t>(text[i + 1]) < 0xa0;
+    if (length == 0 || c1) {
+      // A control or a byte outside UTF-8; the C1 character's two bytes
+      // go together, so a line is never cut between them.
+      size_t bytes = c1 ? 2 : 1;
+      if (capacity - n < 4 * bytes) break;
+      for (size_t k = 0; k < bytes; ++k)
+        put_hex(static_cast<uint8_t>(text[i + k]));
+      i += bytes;
+    } else {
+      if (capacity - n < length) break;
+      for (size_t k = 0; k < length; ++k)
+        out[n++] = text[i + k];
+      i += length;
+    }
+  }
+  return result;
+}
+
+void append_escaped_for_log(std::string& out, std::string_view text, LogQuotes quotes) {
+  size_t start = out.size();
+  out.resize(start + 4 * text.size());
+  LogEscapeResult result = escape_for_log(text, out.data() + start, 4 * text.size(), quotes);
+  out.resize(start + result.written);
+}
+
+}  // namespace basehttp
