@@ -473,15 +473,15 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
 }
 
 void RequestHandler::finish() {
-  if (stage_ == Stage::kNone && status_ == 101) {
-    // The client now speaks the protocol it switched to: a 500 would reach
-    // it as bytes of that protocol.
-    log_error("no protocol takes over after 101: closing");
-    close_connection_ = true;
-    stage_ = Stage::kDone;
-    return;
-  }
-  if (stage_ == Stage::kNone) {
+  if (stage_ == Stage::kNone) [[unlikely]] {
+    if (status_ == 101) {
+      // The client now speaks the protocol it switched to: a 500 would
+      // reach it as bytes of that protocol.
+      log_error("no protocol takes over after 101: closing");
+      close_connection_ = true;
+      stage_ = Stage::kDone;
+      return;
+    }
     log_error("the handler sent no response");
     send_error(500, "Handler sent no response");
   }

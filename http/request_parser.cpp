@@ -139,6 +139,31 @@ bool is_valid_host(std::string_view host) {
   return true;
 }
 
+// The last Host value this thread found valid. A loop's requests nearly
+// all name the same host, and comparing with it costs a tenth of checking
+// it again (about 100 instructions for "127.0.0.1:8080"). One per thread,
+// as loops share nothing; initial-exec, so that reaching it from the
+// shared library is an offset from the thread pointer, not a call.
+// No initializer: zero-initialized like any static, with no guard to test.
+struct ValidHostCache {
+  uint8_t length;
+  char bytes[63];
+};
+thread_local ValidHostCache valid_host_cache __attribute__((tls_model("initial-exec")));
+
+bool is_valid_host_cached(std::string_view host) {
+  ValidHostCache& cache = valid_host_cache;
+  if (host.size() == cache.length && byte_scan::same(host.data(), cache.bytes, host.size())) {
+    return true;
+  }
+  if (!is_valid_host(host)) return false;
+  if (host.size() <= sizeof(cache.bytes)) {
+    std::memcpy(cache.bytes, host.data(), host.size());
+    cache.length = static_cast<uint8_t>(host.size());
+  }
+  return true;
+}
+
 }  // namespace
 
 const llhttp_settings_t RequestParser::kSettings = [] {
@@ -706,7 +731,7 @@ int RequestParser::check_fields() {
   }
   if (host_field_ >= 0) {
     const FieldSpan& host = request.fields[static_cast<size_t>(host_field_)];
-    if (!is_valid_host(std::string_view(base_ + host.value_offset, host.value_length))) {
+    if (!is_valid_host_cached(std::string_view(base_ + host.value_offset, host.value_length))) {
       return fail_in_callback(400, "Invalid Host header field");
     }
   }
