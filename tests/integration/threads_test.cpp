@@ -7,6 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -16,6 +21,7 @@
 #include "basehttp.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
+#include "tests/support/without_openat2.hpp"
 
 namespace basehttp {
 namespace {
@@ -129,6 +135,78 @@ TEST(Threads, LoopsShareAUnixSocket) {
     }
   }
   EXPECT_EQ(seen.dispatched.load(), 20);
+}
+
+/// Both loops serve files at once, with the kernel's openat2 or (hidden)
+/// without it; returns what went wrong, empty when all went right.
+std::string serve_files_from_both_loops() {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/basehttp-threads-files-XXXXXX";
+  fs::path top = ::mkdtemp(pattern);
+  fs::create_directory(top / "root");
+  std::ofstream(top / "secret.txt") << "secret";
+  std::ofstream(top / "root" / "hello.txt") << "hello";
+  fs::create_symlink("../secret.txt", top / "root" / "link-out");
+  std::string failure;
+  {
+    StaticFilesOptions files_options;
+    files_options.root = (top / "root").string();
+    files_options.open_file_cache = 0;  // every request opens its file
+    StaticFiles files(files_options);
+    HandlerTable table;
+    files.install(table);
+    testing::TestServer server(table, two_loops());
+    std::vector<std::thread> clients;
+    std::mutex failure_mutex;
+    // Connected first, sent together: the first requests of both loops
+    // run at the same time, when each loop first opens a file.
+    std::latch connected(8);
+    for (int i = 0; i < 8; ++i) {
+      clients.emplace_back([&, i] {
+        auto first = std::make_unique<RawClient>(server.port());
+        connected.arrive_and_wait();
+        for (int round = 0; round < 10; ++round) {
+          std::unique_ptr<RawClient> fresh =
+              first ? std::move(first) : std::make_unique<RawClient>(server.port());
+          RawClient& client = *fresh;
+          const char* target = (i + round) % 2 == 0 ? "/hello.txt" : "/link-out";
+          client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
+          auto response = client.read_response();
+          int expected = target[1] == 'h' ? 200 : 404;
+          if (!response || response->status != expected ||
+              response->body.find("secret") != std::string::npos) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            failure = std::string("wrong answer for ") + target;
+          }
+        }
+      });
+    }
+    for (std::thread& client : clients)
+      client.join();
+  }
+  fs::remove_all(top);
+  return failure;
+}
+
+TEST(Threads, StaticFilesFromEveryLoop) {
+  EXPECT_EQ(serve_files_from_both_loops(), "");
+}
+
+// Without openat2 each loop takes the fallback: whether it is there is
+// decided once, not rediscovered by every loop (a data race under TSan).
+TEST(Threads, StaticFilesFromEveryLoopWithoutOpenat2) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(
+      {
+        if (!testing::hide_openat2()) {
+          std::fprintf(stderr, "seccomp refused: not tested\n");
+          std::exit(0);
+        }
+        std::string failure = serve_files_from_both_loops();
+        std::fprintf(stderr, "%s\n", failure.c_str());
+        std::exit(failure.empty() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
