@@ -7,11 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <latch>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -153,22 +153,27 @@ std::string serve_files_from_both_loops() {
     files_options.root = (top / "root").string();
     files_options.open_file_cache = 0;  // every request opens its file
     StaticFiles files(files_options);
+    // Each loop's first answer waits (bounded) until the other loop has
+    // opened its first file too, so that the loops' first opens overlap
+    // as on a busy server, with nothing between them that orders them.
+    std::mutex first_mutex;
+    std::condition_variable first_seen;
+    std::set<std::thread::id> loops_seen;
     HandlerTable table;
-    files.install(table);
+    table.on("GET", [&](RequestHandler& handler) {
+      files.handle(handler);
+      std::unique_lock<std::mutex> lock(first_mutex);
+      if (!loops_seen.insert(std::this_thread::get_id()).second) return;
+      first_seen.notify_all();
+      first_seen.wait_for(lock, std::chrono::seconds(2), [&] { return loops_seen.size() >= 2; });
+    });
     testing::TestServer server(table, two_loops());
     std::vector<std::thread> clients;
     std::mutex failure_mutex;
-    // Connected first, sent together: the first requests of both loops
-    // run at the same time, when each loop first opens a file.
-    std::latch connected(8);
     for (int i = 0; i < 8; ++i) {
       clients.emplace_back([&, i] {
-        auto first = std::make_unique<RawClient>(server.port());
-        connected.arrive_and_wait();
         for (int round = 0; round < 10; ++round) {
-          std::unique_ptr<RawClient> fresh =
-              first ? std::move(first) : std::make_unique<RawClient>(server.port());
-          RawClient& client = *fresh;
+          RawClient client(server.port());
           const char* target = (i + round) % 2 == 0 ? "/hello.txt" : "/link-out";
           client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
           auto response = client.read_response();
