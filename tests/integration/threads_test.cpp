@@ -137,6 +137,32 @@ TEST(Threads, LoopsShareAUnixSocket) {
   EXPECT_EQ(seen.dispatched.load(), 20);
 }
 
+// A scrape sums every loop: the stats are copied on each loop's own thread
+// and summed on the scrape's (posts both ways, under TSan here).
+TEST(Threads, AMetricsScrapeGathersEveryLoop) {
+  Metrics metrics;
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) { send_text(handler, 200, "page"); });
+  metrics.install(table);
+  testing::TestServer server(table, two_loops());
+  for (int i = 0; i < 10; ++i) {
+    RawClient client(server.port());  // new connections: the kernel spreads them
+    ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(client.read_response());
+  }
+  for (int i = 0; i < 4; ++i) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_NE(response->body.find("basehttp_event_loops 2\n"), std::string::npos) << response->body;
+    EXPECT_NE(response->body.find("basehttp_requests_total " + std::to_string(11 + i) + "\n"),
+              std::string::npos)
+        << response->body;
+  }
+}
+
 /// Both loops serve files at once, with the kernel's openat2 or (hidden)
 /// without it; returns what went wrong, empty when all went right.
 std::string serve_files_from_both_loops() {
