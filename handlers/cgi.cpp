@@ -1,9 +1,7 @@
 #include "handlers/cgi.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,16 +17,6 @@
 
 namespace basehttp {
 namespace {
-
-// A script must lie beneath the root, symlinks included (as static files do).
-FileDescriptor open_path_beneath(int root, const std::string& relative) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof(how)));
-  if (fd < 0 && errno == ENOSYS) fd = ::openat(root, relative.c_str(), O_PATH | O_CLOEXEC);
-  return FileDescriptor(fd);
-}
 
 // RFC 3875 §4.4: a query without '=' is a search string, and its
 // '+'-separated words, decoded, are the script's arguments.
@@ -58,11 +46,7 @@ std::string server_name(RequestHandler& handler) {
 
 }  // namespace
 
-Cgi::Cgi(CgiOptions options) : options_(std::move(options)) {
-  root_.reset(::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_) {
-    throw std::system_error(errno, std::generic_category(), "cannot open folder " + options_.root);
-  }
+Cgi::Cgi(CgiOptions options) : options_(std::move(options)), root_(options_.root) {
   root_path_ = std::filesystem::absolute(options_.root).lexically_normal().string();
   while (root_path_.size() > 1 && root_path_.back() == '/')
     root_path_.pop_back();
@@ -88,7 +72,7 @@ void Cgi::install(HandlerTable& table) {
 
 bool Cgi::is_directory(const std::string& relative) const {
   struct stat info {};
-  return ::fstatat(root_.get(), relative.c_str(), &info, 0) == 0 && S_ISDIR(info.st_mode);
+  return ::fstatat(root_.fd(), relative.c_str(), &info, 0) == 0 && S_ISDIR(info.st_mode);
 }
 
 bool Cgi::is_cgi(std::string_view target) const {
@@ -131,7 +115,8 @@ bool Cgi::check_script(RequestHandler& handler, const CgiTarget& target) const {
     return false;
   }
   std::string relative = target.relative_path();
-  FileDescriptor script = open_path_beneath(root_.get(), relative);
+  // Beneath the root, symlinks included, as static files are.
+  FileDescriptor script = root_.open(relative, O_PATH);
   struct stat info {};
   if (!script || ::fstat(script.get(), &info) != 0) {
     handler.send_error(404, "No such CGI script " + quoted);
@@ -141,7 +126,7 @@ bool Cgi::check_script(RequestHandler& handler, const CgiTarget& target) const {
     handler.send_error(403, "CGI script is not a plain file " + quoted);
     return false;
   }
-  if (::faccessat(root_.get(), relative.c_str(), X_OK, 0) != 0) {
+  if (::faccessat(root_.fd(), relative.c_str(), X_OK, 0) != 0) {
     handler.send_error(403, "CGI script is not executable " + quoted);
     return false;
   }

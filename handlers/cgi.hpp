@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "handlers/root_folder.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/child_reaper.hpp"
@@ -100,7 +101,7 @@ class Cgi {
   std::string absolute(const std::string& relative) const;
 
   CgiOptions options_;
-  FileDescriptor root_;
+  RootFolder root_;
   std::string root_path_;  // absolute, without a trailing '/'
   std::vector<std::vector<std::string>> directories_;
   std::atomic<size_t> running_{0};

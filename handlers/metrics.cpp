@@ -116,6 +116,9 @@ void finish(const std::shared_ptr<Gather>& gather, bool complete) {
   gather->done = true;
   if (gather->timer != 0) gather->home->cancel(gather->timer);
   gather->timer = 0;
+  // The server may be gone (destroyed on a loop it shared) and with it
+  // the Metrics object, which only had to outlive the server.
+  if (!gather->response.pending()) return;
   if (!complete) {
     gather->response.complete([](RequestHandler& handler) {
       handler.send_error(503, "Metrics unavailable", "An event loop did not report in time.");
@@ -161,8 +164,8 @@ void Metrics::handle(RequestHandler& handler) const {
     }
     // Copied on its own loop thread, summed back on ours: each ServerStats
     // is only ever touched by the thread that owns it.
-    server->loop().post([server, gather] {
-      ServerStats stats = server->stats();
+    server->post([gather](HTTPServer& server) {
+      ServerStats stats = server.stats();
       gather->home->post([gather, stats] {
         gather->total += stats;
         if (--gather->waiting == 0) finish(gather, true);

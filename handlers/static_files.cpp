@@ -1,15 +1,7 @@
 #include "handlers/static_files.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
-#include <system_error>
 
 #include "handlers/byte_range.hpp"
 #include "handlers/directory_listing.hpp"
@@ -27,37 +19,6 @@ void not_found(RequestHandler& handler) {
   handler.send_error(404, "File not found");
 }
 
-// openat2(RESOLVE_BENEATH): the kernel resolves the path, symlinks
-// included, and refuses with EXDEV anything that would leave `root`.
-int open_resolved_beneath(int root, const char* path) {
-  open_how how{};
-  how.flags = kOpenFlags;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root, path, &how, sizeof(how)));
-}
-
-// Without openat2 (kernels before 5.6): open, then compare real paths.
-int open_checked_beneath(int root, const char* path) {
-  int fd = ::openat(root, path, kOpenFlags);
-  if (fd < 0) return fd;
-  char root_real[PATH_MAX], file_real[PATH_MAX];
-  std::string root_link = "/proc/self/fd/" + std::to_string(root);
-  std::string file_link = "/proc/self/fd/" + std::to_string(fd);
-  ssize_t root_length = ::readlink(root_link.c_str(), root_real, sizeof(root_real) - 1);
-  ssize_t file_length = ::readlink(file_link.c_str(), file_real, sizeof(file_real) - 1);
-  bool inside = root_length > 0 && file_length >= root_length &&
-                std::string_view(file_real, static_cast<size_t>(file_length))
-                        .substr(0, static_cast<size_t>(root_length)) ==
-                    std::string_view(root_real, static_cast<size_t>(root_length)) &&
-                (file_length == root_length || file_real[root_length] == '/' || root_length == 1);
-  if (!inside) {
-    ::close(fd);
-    errno = EXDEV;
-    return -1;
-  }
-  return fd;
-}
-
 std::string size_text(uint64_t value) {
   return std::to_string(value);
 }
@@ -66,11 +27,8 @@ std::string size_text(uint64_t value) {
 
 StaticFiles::StaticFiles(StaticFilesOptions options)
     : options_(std::move(options)),
+      root_(options_.root),
       mime_types_(options_.mime_types ? options_.mime_types : &MimeTypes::system()) {
-  root_.reset(::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_) {
-    throw std::system_error(errno, std::generic_category(), "cannot open folder " + options_.root);
-  }
   if (auto mount = map_url_path(options_.mount)) mount_segments_ = mount->segments;
 }
 
@@ -80,17 +38,11 @@ void StaticFiles::install(HandlerTable& table) const {
 }
 
 FileDescriptor StaticFiles::open_beneath(const std::string& relative) const {
-  const char* path = relative.empty() ? "." : relative.c_str();
   if (options_.follow_symlinks_outside_root) {
-    return FileDescriptor(::openat(root_.get(), path, kOpenFlags));
+    return FileDescriptor(
+        ::openat(root_.fd(), relative.empty() ? "." : relative.c_str(), kOpenFlags));
   }
-  static bool have_openat2 = true;
-  if (have_openat2) {
-    int fd = open_resolved_beneath(root_.get(), path);
-    if (fd >= 0 || errno != ENOSYS) return FileDescriptor(fd);
-    have_openat2 = false;
-  }
-  return FileDescriptor(open_checked_beneath(root_.get(), path));
+  return root_.open(relative, kOpenFlags);
 }
 
 void StaticFiles::handle(RequestHandler& handler) const {
@@ -113,7 +65,7 @@ void StaticFiles::handle(RequestHandler& handler) const {
   // finds is only trusted once open_beneath() has opened it.
   struct stat info {};
   const char* stat_path = relative.empty() ? "." : relative.c_str();
-  if (::fstatat(root_.get(), stat_path, &info, 0) != 0) return not_found(handler);
+  if (::fstatat(root_.fd(), stat_path, &info, 0) != 0) return not_found(handler);
   if (S_ISDIR(info.st_mode)) {
     FileDescriptor directory = open_beneath(relative);
     struct stat opened {};
@@ -180,7 +132,7 @@ void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor direct
   for (const std::string& index : options_.index_names) {
     std::string path = relative.empty() ? index : relative + "/" + index;
     struct stat info {};
-    if (::fstatat(root_.get(), path.c_str(), &info, 0) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (::fstatat(root_.fd(), path.c_str(), &info, 0) != 0 || !S_ISREG(info.st_mode)) continue;
     if (auto file = open_file(path, &info)) return serve_file(handler, *file);
   }
   if (!options_.list_directories) return not_found(handler);

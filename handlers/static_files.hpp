@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "handlers/mime_types.hpp"
+#include "handlers/root_folder.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/file_descriptor.hpp"
@@ -79,7 +80,7 @@ class StaticFiles {
 
   StaticFilesOptions options_;
   std::vector<std::string> mount_segments_;
-  FileDescriptor root_;
+  RootFolder root_;
   const MimeTypes* mime_types_;
   // handle() is const for its callers, the cache is not; the lock is
   // uncontended with one loop and short with several.

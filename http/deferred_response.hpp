@@ -2,15 +2,26 @@
 // finish later (RequestHandler::defer()). It never keeps the connection
 // alive: if the client left, completing reports false and does nothing.
 // Copyable; complete() and pending() are for the loop thread, post() for
-// any thread. Must not outlive the HTTPServer that made it.
+// any thread. It may outlive the HTTPServer that made it (the server is
+// then gone, like the client); post() needs the server's loop to exist.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace basehttp {
 
+class EventLoop;
 class HTTPServer;
+
+/// What work a server left on its loop holds instead of the server: the
+/// loop, and the server while it exists (its destructor clears it, on the
+/// loop thread, so the loop thread may read it). Internal.
+struct ServerAnchor {
+  HTTPServer* server = nullptr;
+  EventLoop* loop = nullptr;
+};
 class RequestHandler;
 class Session;
 
@@ -35,7 +46,7 @@ class DeferredResponse {
   /// Loop thread: true while the client still waits for this response.
   bool pending() const;
   /// False for a default-constructed handle.
-  explicit operator bool() const { return server_ != nullptr; }
+  explicit operator bool() const { return anchor_ != nullptr; }
 
  private:
   friend class Session;
@@ -43,10 +54,11 @@ class DeferredResponse {
   friend class BodyReader;
   /// The session still awaiting this response, or nullptr.
   Session* awaiting_session() const;
-  DeferredResponse(HTTPServer* server, uint32_t slot, uint32_t generation, uint64_t sequence)
-      : server_(server), slot_(slot), generation_(generation), sequence_(sequence) {}
+  DeferredResponse(std::shared_ptr<ServerAnchor> anchor, uint32_t slot, uint32_t generation,
+                   uint64_t sequence)
+      : anchor_(std::move(anchor)), slot_(slot), generation_(generation), sequence_(sequence) {}
 
-  HTTPServer* server_ = nullptr;
+  std::shared_ptr<ServerAnchor> anchor_;
   uint32_t slot_ = 0;
   uint32_t generation_ = 0;
   uint64_t sequence_ = 0;

@@ -49,6 +49,7 @@ HTTPServer::Deadlines::Deadlines(const ServerOptions& options)
 HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions options)
     : owned_loop_(std::make_unique<EventLoop>()),
       loop_(*owned_loop_),
+      anchor_(std::make_shared<ServerAnchor>(ServerAnchor{this, &loop_})),
       table_(table),
       options_(std::move(options)),
       response_head_(options_),
@@ -60,6 +61,7 @@ HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions
 HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& table,
                        ServerOptions options)
     : loop_(loop),
+      anchor_(std::make_shared<ServerAnchor>(ServerAnchor{this, &loop_})),
       table_(table),
       options_(std::move(options)),
       response_head_(options_),
@@ -87,10 +89,14 @@ void HTTPServer::make_workers() {
 }
 
 void HTTPServer::on_other_loops(void (HTTPServer::*action)()) {
-  for (auto& worker : workers_) {
-    HTTPServer* other = worker.get();
-    other->loop_.post([other, action] { (other->*action)(); });
-  }
+  for (auto& worker : workers_)
+    worker->post([action](HTTPServer& other) { (other.*action)(); });
+}
+
+void HTTPServer::post(std::function<void(HTTPServer&)> fn) {
+  loop_.post([anchor = anchor_, fn = std::move(fn)] {
+    if (anchor->server != nullptr) fn(*anchor->server);
+  });
 }
 
 FileDescriptor HTTPServer::open_listener(const ServerAddress& address) {
@@ -143,18 +149,23 @@ void HTTPServer::start_listening(const ServerAddress& address) {
                                          });
   address_ = acceptor_->local_address();
   if (options_.handle_signals) {
-    loop_.watch_signals({SIGINT, SIGTERM}, [this](int) {
-      if (!draining_) {
-        begin_drain();
+    // The loop may outlive the server (and keep the handler): a signal
+    // that comes after it is gone finds no server.
+    loop_.watch_signals({SIGINT, SIGTERM}, [anchor = anchor_](int) {
+      HTTPServer* server = anchor->server;
+      if (server == nullptr) return;
+      if (!server->draining_) {
+        server->begin_drain();
       } else {
-        begin_shutdown();  // a second signal: stop waiting
-        close_remaining();
+        server->begin_shutdown();  // a second signal: stop waiting
+        server->close_remaining();
       }
     });
   }
 }
 
 HTTPServer::~HTTPServer() {
+  anchor_->server = nullptr;  // what is still queued on the loop finds it gone
   for (auto& worker : workers_)
     worker->loop_.stop();
   for (std::thread& thread : worker_threads_)
@@ -240,11 +251,21 @@ void HTTPServer::tick() {
 }
 
 void HTTPServer::release(uint32_t slot) {
-  // The session is still on the call stack that noticed the close: destroy
-  // it once the current events are handled.
-  loop_.run_soon([this, slot] {
+  closed_slots_.push_back(slot);
+  if (closed_slots_.size() > 1) return;  // the first of this iteration queued the work
+  // The anchor, not `this`: the server may be destroyed earlier in the
+  // same end of iteration (another server's work on a shared loop).
+  loop_.run_soon([anchor = anchor_] {
+    if (anchor->server != nullptr) anchor->server->release_closed();
+  });
+}
+
+void HTTPServer::release_closed() {
+  while (!closed_slots_.empty()) {
+    uint32_t slot = closed_slots_.back();
+    closed_slots_.pop_back();
     Slot& entry = slots_[slot];
-    if (!entry.session) return;
+    if (!entry.session) continue;
     entry.session.reset();
     ++entry.generation;
     free_slots_.push_back(slot);
@@ -254,7 +275,7 @@ void HTTPServer::release(uint32_t slot) {
     } else if (acceptor_->paused() && live_sessions_ < options_.max_connections) {
       acceptor_->resume();
     }
-  });
+  }
 }
 
 size_t HTTPServer::queued_output_bytes() const {

@@ -8,12 +8,14 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "http/deferred_response.hpp"
 #include "http/handler_table.hpp"
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
@@ -73,6 +75,10 @@ class HTTPServer {
   HTTPServer& primary() { return *primary_; }
 
   EventLoop& loop() { return loop_; }
+  /// Any thread: runs `fn` with this server on its loop thread, unless the
+  /// server has been destroyed by then (a loop shared with other servers
+  /// outlives it). The loop itself must still exist.
+  void post(std::function<void(HTTPServer&)> fn);
   const ServerOptions& options() const { return options_; }
   const HandlerTable& handlers() const { return table_; }
   /// Open connections.
@@ -114,7 +120,10 @@ class HTTPServer {
   /// Runs `action` on every other loop's server, on its own loop thread.
   void on_other_loops(void (HTTPServer::*action)());
   void accept(FileDescriptor socket, const SocketAddress& peer);
+  /// Destroys the session in `slot` at the end of the loop iteration (it
+  /// is on the call stack that noticed the close).
   void release(uint32_t slot);
+  void release_closed();
   /// Lends a request state to `session` (from the pool; allocates only
   /// when every pooled one is lent).
   std::unique_ptr<RequestState> acquire_state(Session& session);
@@ -134,6 +143,10 @@ class HTTPServer {
 
   std::unique_ptr<EventLoop> owned_loop_;  // declared first: destroyed last
   EventLoop& loop_;
+  // Held by the work this server leaves on its loop (deferred responses,
+  // posts, the end-of-iteration release) instead of `this`: the loop may
+  // run it after the server is gone.
+  std::shared_ptr<ServerAnchor> anchor_;
   HandlerTable& table_;
   ServerOptions options_;
   bool keep_alive_protocol_ = true;  // options_.protocol_version is HTTP/1.1
@@ -154,6 +167,7 @@ class HTTPServer {
   EventLoop::Duration tick_interval_{};
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> closed_slots_;  // released, destroyed at the iteration's end
   size_t live_sessions_ = 0;
 
   HTTPServer* primary_ = this;

@@ -475,7 +475,7 @@ void Session::release_resources() {
 }
 
 DeferredResponse Session::defer() {
-  return DeferredResponse(&server_, slot_, generation_, sequence_);
+  return DeferredResponse(server_.anchor_, slot_, generation_, sequence_);
 }
 
 bool Session::awaits(uint64_t sequence) const {

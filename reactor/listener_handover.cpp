@@ -25,6 +25,12 @@ FileDescriptor high_copy(int fd) {
 
 ListenerHandover::~ListenerHandover() {
   if (timer_ != 0) loop_.cancel(timer_);
+  if (reap_timer_ != 0) loop_.cancel(reap_timer_);
+  for (const Ending& ending : ending_) {
+    ::kill(ending.pid, SIGKILL);
+    while (::waitpid(ending.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
 }
 
 bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& argv,
@@ -36,9 +42,6 @@ bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& a
   };
   if (in_progress()) return fail("handover", EALREADY);
   if (argv.empty()) return fail("handover", EINVAL);
-  // A child from an earlier attempt that failed may be waiting to be reaped.
-  if (child_ > 0) ::waitpid(child_, nullptr, WNOHANG);
-
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("pipe2", errno);
   FileDescriptor read_end(pipe_fds[0]);
@@ -85,7 +88,6 @@ bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& a
                                      [this](Readiness) { on_readable(); });
   timer_ = loop_.run_after(ready_timeout, [this, ready_timeout] {
     timer_ = 0;
-    ::kill(child_, SIGTERM);
     finish(false, "not ready after " + std::to_string(ready_timeout.count()) + " ms");
   });
   return true;
@@ -103,7 +105,8 @@ void ListenerHandover::on_readable() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    ::waitpid(child_, nullptr, WNOHANG);
+    // EOF: the process closed the pipe, and has exited or is exiting (its
+    // descriptors close before it can be reaped) or lives on without it.
     return finish(false, "the new process exited before it was ready");
   }
 }
@@ -116,9 +119,43 @@ void ListenerHandover::finish(bool ready, const std::string& failure) {
   watch_->stop();
   loop_.run_soon([watch = std::shared_ptr<FdWatch>(std::move(watch_))] {});
   ready_pipe_.reset();
+  if (!ready) end_child();
   Done done = std::move(done_);
   done_ = nullptr;
   if (done) done(ready, failure);
+}
+
+void ListenerHandover::end_child() {
+  ::kill(child_, SIGTERM);
+  ending_.push_back(Ending{child_, loop_.now() + kKillGrace});
+  reap_ending();
+  // Failures are rare and the wait short: a poll every few milliseconds
+  // costs less than a pidfd and its watch.
+  if (!ending_.empty() && reap_timer_ == 0) {
+    reap_timer_ = loop_.run_every(std::chrono::milliseconds(10), [this] { reap_ending(); });
+  }
+}
+
+void ListenerHandover::reap_ending() {
+  auto now = EventLoop::Clock::now();
+  for (size_t i = 0; i < ending_.size();) {
+    Ending& ending = ending_[i];
+    pid_t reaped = ::waitpid(ending.pid, nullptr, WNOHANG);
+    if (reaped == ending.pid || (reaped < 0 && errno == ECHILD)) {
+      ending_[i] = ending_.back();
+      ending_.pop_back();
+      continue;
+    }
+    if (!ending.killed && now >= ending.kill_at) {
+      ::kill(ending.pid, SIGKILL);
+      ending.killed = true;
+    }
+    ++i;
+  }
+  if (ending_.empty() && reap_timer_ != 0) {
+    loop_.cancel(reap_timer_);
+    reap_timer_ = 0;
+  }
 }
 
 void ListenerHandover::report_ready(int fd) {

@@ -7,7 +7,11 @@
 // the new process throughout: there is one queue, not one per process.
 // (Two processes with SO_REUSEPORT listeners have a queue each, and the
 // old one's close resets the connections still in it unless
-// net.ipv4.tcp_migrate_req is 1.) start() and the callback: loop thread.
+// net.ipv4.tcp_migrate_req is 1.) A new process that fails (not ready in
+// time, or its pipe closed first) gets SIGTERM, SIGKILL if it is still
+// there kKillGrace later, and is reaped, so none is left as a zombie;
+// one that said it is ready is the successor and is left alone.
+// start() and the callback: loop thread.
 #pragma once
 
 #include <sys/types.h>
@@ -30,11 +34,16 @@ class ListenerHandover {
   static constexpr int kListenFd = 3;
   static constexpr int kReadyFd = 4;
   /// Runs once per start(): `ready` true when the new process said it
-  /// serves; false with why when it exited first or took too long (it is
-  /// then sent SIGTERM). Loop thread.
+  /// serves; false with why when it closed the pipe (exited) first or took
+  /// too long (it is then ended and reaped, see above). Loop thread.
   using Done = std::function<void(bool ready, const std::string& failure)>;
 
+  /// How long a failed process has between SIGTERM and SIGKILL.
+  static constexpr std::chrono::milliseconds kKillGrace{5000};
+
   explicit ListenerHandover(EventLoop& loop) : loop_(loop) {}
+  /// Kills (SIGKILL) and waits for the failed processes not reaped yet; a
+  /// handover still in progress is left to run (it may be the successor).
   ~ListenerHandover();
   ListenerHandover(const ListenerHandover&) = delete;
   ListenerHandover& operator=(const ListenerHandover&) = delete;
@@ -58,6 +67,17 @@ class ListenerHandover {
  private:
   void on_readable();
   void finish(bool ready, const std::string& failure);
+  /// Ends the process started last, which failed.
+  void end_child();
+  /// Reaps the failed processes that exited, SIGKILLs the late ones.
+  void reap_ending();
+
+  // A failed process, from SIGTERM until it is reaped.
+  struct Ending {
+    pid_t pid;
+    EventLoop::Clock::time_point kill_at;
+    bool killed = false;
+  };
 
   EventLoop& loop_;
   FileDescriptor ready_pipe_;  // read end
@@ -66,6 +86,8 @@ class ListenerHandover {
   std::string received_;
   Done done_;
   pid_t child_ = 0;
+  std::vector<Ending> ending_;
+  EventLoop::TimerId reap_timer_ = 0;  // polls ending_ while it is not empty
 };
 
 }  // namespace basehttp

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -31,6 +33,7 @@
 
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
+#include "tests/support/without_openat2.hpp"
 
 namespace basehttp {
 namespace {
@@ -672,6 +675,51 @@ TEST(Cgi, BeyondTheLimitTheAnswerIs503) {
   auto served = testing::exchange(server.port(), get("/cgi-bin/quick.sh"));
   ASSERT_TRUE(served);
   EXPECT_EQ(served->body, "quick");
+}
+
+/// Asks for cgi-bin/escape.sh, a symlink to a script in a folder beside
+/// the root; returns what went wrong, empty when it was refused unrun.
+std::string escape_through_a_symlink() {
+  ScriptFolder folder;
+  char pattern[] = "/tmp/basehttp-cgi-outside-XXXXXX";
+  std::string outside = ::mkdtemp(pattern);
+  std::string script = outside + "/escape.sh";
+  std::ofstream(script) << "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nescaped'\n";
+  ::chmod(script.c_str(), 0755);
+  std::filesystem::create_symlink(script, folder.root() + "/cgi-bin/escape.sh");
+  std::string failure;
+  {
+    CgiServer server(folder);
+    auto response = testing::exchange(server.port(), get("/cgi-bin/escape.sh"));
+    if (!response) {
+      failure = "no response";
+    } else if (response->status != 404 || response->body.find("escaped") != std::string::npos) {
+      failure = "ran the script outside the root: " + std::to_string(response->status) + " " +
+                response->body;
+    }
+  }
+  std::filesystem::remove_all(outside);
+  return failure;
+}
+
+TEST(Cgi, AScriptSymlinkedOutOfTheRootIsNotRun) {
+  EXPECT_EQ(escape_through_a_symlink(), "");
+}
+
+// Kernels before 5.6 have no openat2: the fallback must refuse the same.
+TEST(Cgi, AScriptSymlinkedOutOfTheRootIsNotRunWithoutOpenat2) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(
+      {
+        if (!testing::hide_openat2()) {
+          std::fprintf(stderr, "seccomp refused: not tested\n");
+          std::exit(0);
+        }
+        std::string failure = escape_through_a_symlink();
+        std::fprintf(stderr, "%s\n", failure.c_str());
+        std::exit(failure.empty() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(Cgi, AThousandSequentialRequestsLeaveNoZombieAndNoDescriptor) {

@@ -7,6 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -17,6 +22,7 @@
 #include "tests/support/raw_client.hpp"
 #include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
+#include "tests/support/without_openat2.hpp"
 
 namespace basehttp {
 namespace {
@@ -131,6 +137,109 @@ TEST(Threads, LoopsShareAUnixSocket) {
     }
   }
   EXPECT_EQ(seen.dispatched.load(), 20);
+}
+
+// A scrape sums every loop: the stats are copied on each loop's own thread
+// and summed on the scrape's (posts both ways, under TSan here).
+TEST(Threads, AMetricsScrapeGathersEveryLoop) {
+  Metrics metrics;
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) { send_text(handler, 200, "page"); });
+  metrics.install(table);
+  testing::TestServer server(table, two_loops());
+  for (int i = 0; i < 10; ++i) {
+    RawClient client(server.port());  // new connections: the kernel spreads them
+    ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(client.read_response());
+  }
+  for (int i = 0; i < 4; ++i) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_NE(response->body.find("basehttp_event_loops 2\n"), std::string::npos) << response->body;
+    EXPECT_NE(response->body.find("basehttp_requests_total " + std::to_string(11 + i) + "\n"),
+              std::string::npos)
+        << response->body;
+  }
+}
+
+/// Both loops serve files at once, with the kernel's openat2 or (hidden)
+/// without it; returns what went wrong, empty when all went right.
+std::string serve_files_from_both_loops() {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/basehttp-threads-files-XXXXXX";
+  fs::path top = ::mkdtemp(pattern);
+  fs::create_directory(top / "root");
+  std::ofstream(top / "secret.txt") << "secret";
+  std::ofstream(top / "root" / "hello.txt") << "hello";
+  fs::create_symlink("../secret.txt", top / "root" / "link-out");
+  std::string failure;
+  {
+    StaticFilesOptions files_options;
+    files_options.root = (top / "root").string();
+    files_options.open_file_cache = 0;  // every request opens its file
+    StaticFiles files(files_options);
+    // Each loop's first answer waits (bounded) until the other loop has
+    // opened its first file too, so that the loops' first opens overlap
+    // as on a busy server, with nothing between them that orders them.
+    std::mutex first_mutex;
+    std::condition_variable first_seen;
+    std::set<std::thread::id> loops_seen;
+    HandlerTable table;
+    table.on("GET", [&](RequestHandler& handler) {
+      files.handle(handler);
+      std::unique_lock<std::mutex> lock(first_mutex);
+      if (!loops_seen.insert(std::this_thread::get_id()).second) return;
+      first_seen.notify_all();
+      first_seen.wait_for(lock, std::chrono::seconds(2), [&] { return loops_seen.size() >= 2; });
+    });
+    testing::TestServer server(table, two_loops());
+    std::vector<std::thread> clients;
+    std::mutex failure_mutex;
+    for (int i = 0; i < 8; ++i) {
+      clients.emplace_back([&, i] {
+        for (int round = 0; round < 10; ++round) {
+          RawClient client(server.port());
+          const char* target = (i + round) % 2 == 0 ? "/hello.txt" : "/link-out";
+          client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: t\r\n\r\n");
+          auto response = client.read_response();
+          int expected = target[1] == 'h' ? 200 : 404;
+          if (!response || response->status != expected ||
+              response->body.find("secret") != std::string::npos) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            failure = std::string("wrong answer for ") + target;
+          }
+        }
+      });
+    }
+    for (std::thread& client : clients)
+      client.join();
+  }
+  fs::remove_all(top);
+  return failure;
+}
+
+TEST(Threads, StaticFilesFromEveryLoop) {
+  EXPECT_EQ(serve_files_from_both_loops(), "");
+}
+
+// Without openat2 each loop takes the fallback: whether it is there is
+// decided once, not rediscovered by every loop (a data race under TSan).
+TEST(Threads, StaticFilesFromEveryLoopWithoutOpenat2) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(
+      {
+        if (!testing::hide_openat2()) {
+          std::fprintf(stderr, "seccomp refused: not tested\n");
+          std::exit(0);
+        }
+        std::string failure = serve_files_from_both_loops();
+        std::fprintf(stderr, "%s\n", failure.c_str());
+        std::exit(failure.empty() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
