@@ -31,13 +31,6 @@ IO_TIMEOUT = 15.0
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def wait_for(condition, timeout=IO_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)  # polling a condition with a deadline, not a fixed wait
-    return condition()
 
 
 def fetch(port, path="/file.txt"):
@@ -406,9 +399,9 @@ def main():
                 new = 0
                 try:
                     servers.wait_listening(port, process)
-                    case.check(wait_for(lambda: pid() == process.pid), "no pid file")
+                    case.check(servers.wait_for(lambda: pid() == process.pid), "no pid file")
                     process.send_signal(signal.SIGUSR2)
-                    if case.check(wait_for(lambda: pid() not in (0, process.pid)),
+                    if case.check(servers.wait_for(lambda: pid() not in (0, process.pid)),
                                   "no new process took over"):
                         new = pid()
                         case.check(process.wait(timeout=IO_TIMEOUT) == 0, "the old one's exit")
@@ -419,7 +412,7 @@ def main():
                         process.wait()
                     if new and new != process.pid:
                         os.kill(new, signal.SIGTERM)
-                        case.check(wait_for(lambda: os.waitpid(new, os.WNOHANG)[0] == new),
+                        case.check(servers.wait_for(lambda: os.waitpid(new, os.WNOHANG)[0] == new),
                                    "the restarted process did not exit")
                 case.check(b"restart failed" not in process.stderr.read(), "restart failed")
 

@@ -36,13 +36,6 @@ IO_TIMEOUT = 10.0
 SHUTDOWN_DELAY = "2"  # as in haproxy.cfg's comment: above inter x fall
 
 
-def wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)  # polling a condition with a deadline, not a fixed wait
-    return condition()
 
 
 def find_haproxy():
@@ -119,18 +112,18 @@ def rolling_restart(case, binary, root, top, haproxy):
     load = None
     try:
         servers.wait_listening(front, balancer)
-        both_up = wait_for(lambda: all(server_status(sock_path, n) == "UP" for n in "ab"), 15)
+        both_up = servers.wait_for(lambda: all(server_status(sock_path, n) == "UP" for n in "ab"), 15)
         if not case.check(both_up, f"servers not UP: {show_stat(sock_path)}"):
             return
         body = b"behind haproxy\n" * 10
         load = Load(front, "/page.txt", body, keep_alive=3, new_connections=1, limit=30000)
         tally = load.tally
-        wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)
+        servers.wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)
         for index, name in enumerate("ab"):
             old = instances[index]
             old.process.send_signal(signal.SIGTERM)
             # Marked DOWN by its health checks before its listener closes.
-            case.check(wait_for(lambda: server_status(sock_path, name).startswith("DOWN"), 10),
+            case.check(servers.wait_for(lambda: server_status(sock_path, name).startswith("DOWN"), 10),
                        f"server {name} was never marked DOWN")
             case.check(old.process.poll() is None,
                        f"server {name} stopped before HAProxy marked it DOWN")
@@ -141,10 +134,10 @@ def rolling_restart(case, binary, root, top, haproxy):
             case.check(code == 0, f"server {name} exited with {code}")
             old.stop()
             instances[index] = start_instance(binary, root, top, ports[index], 1)
-            case.check(wait_for(lambda: server_status(sock_path, name) == "UP", 15),
+            case.check(servers.wait_for(lambda: server_status(sock_path, name) == "UP", 15),
                        f"server {name} did not come back UP")
             before = tally.answered
-            wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)
+            servers.wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)
         stats = show_stat(sock_path)
         stopped = load.stop()
         load = None

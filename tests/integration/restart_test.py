@@ -43,13 +43,6 @@ def read_pid(path):
         return 0
 
 
-def wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)  # polling a condition with a deadline, not a fixed wait
-    return condition()
 
 
 def reap(pid, popen, timeout):
@@ -71,7 +64,7 @@ def reap(pid, popen, timeout):
             result["status"] = os.waitstatus_to_exitcode(status)
         return bool(done)
 
-    if not wait_for(exited, timeout):
+    if not servers.wait_for(exited, timeout):
         return None
     return result.get("status")
 
@@ -85,7 +78,7 @@ def start(binary, root, top, name, extra=()):
          "--shutdown-delay", "0.5", "--drain-timeout", "10", *extra, str(port)],
         stdout=subprocess.DEVNULL, stderr=log)
     servers.wait_listening(port, process)
-    wait_for(lambda: read_pid(pid_file) == process.pid, IO_TIMEOUT)
+    servers.wait_for(lambda: read_pid(pid_file) == process.pid, IO_TIMEOUT)
     return process, port, pid_file, log
 
 
@@ -95,7 +88,7 @@ def restart(case, pid_file, popen):
     old = read_pid(pid_file)
     began = time.monotonic()
     os.kill(old, signal.SIGUSR2)
-    if not case.check(wait_for(lambda: read_pid(pid_file) not in (0, old), 20),
+    if not case.check(servers.wait_for(lambda: read_pid(pid_file) not in (0, old), 20),
                       f"no new process took over from pid {old}"):
         return 0
     status = reap(old, popen, 20)
@@ -110,7 +103,7 @@ def restarts_under_load(case, binary, root, top, body):
     tally = load.tally
     pids, took = [process.pid], []
     try:
-        wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)  # the load is on
+        servers.wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)  # the load is on
         for _ in range(RESTARTS):
             result = restart(case, pid_file, process)
             if not result:
@@ -118,7 +111,7 @@ def restarts_under_load(case, binary, root, top, body):
             pids.append(result[0])
             took.append(result[1])
             before = tally.answered
-            wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)  # served by the new one
+            servers.wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)  # served by the new one
         time.sleep(0.2)  # a little more load on the last process: traffic, not synchronisation
     finally:
         stopped = load.stop()
@@ -147,7 +140,7 @@ def failed_restart_keeps_serving(case, binary, root, top, body):
         # The new process cannot serve a folder that is gone, and exits.
         os.rename(own_root, own_root + ".away")
         os.kill(process.pid, signal.SIGUSR2)
-        case.check(wait_for(lambda: b"restart failed" in open(log.name, "rb").read(), IO_TIMEOUT),
+        case.check(servers.wait_for(lambda: b"restart failed" in open(log.name, "rb").read(), IO_TIMEOUT),
                    "no 'restart failed' in the log")
         os.rename(own_root + ".away", own_root)
         case.check(process.poll() is None, "the old process stopped")

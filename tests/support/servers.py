@@ -12,6 +12,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def wait_for(condition, timeout=15.0):
+    """True once condition() is; False if it still is not after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)  # polling a condition with a deadline, not a fixed wait
+    return condition()
+
+
 def wait_listening(port, process, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
