@@ -1,4 +1,4 @@
-#include "reactor/child_process.hpp"
+#include "process/child_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "reactor/listener_handover.hpp"
+#include "process/listener_handover.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
