@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
