@@ -31,7 +31,7 @@
 #include "handlers/root_folder.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
-#include "reactor/child_reaper.hpp"
+#include "process/child_reaper.hpp"
 #include "reactor/file_descriptor.hpp"
 
 namespace basehttp {

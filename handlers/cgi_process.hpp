@@ -19,7 +19,7 @@
 #include "http/deferred_response.hpp"
 #include "http/request_handler.hpp"
 #include "http/response_stream.hpp"
-#include "reactor/child_process.hpp"
+#include "process/child_process.hpp"
 #include "reactor/event_loop.hpp"
 #include "reactor/fd_watch.hpp"
 

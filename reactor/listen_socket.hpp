@@ -2,14 +2,14 @@
 // bound here to a TCP address or to a unix-domain path (a stale socket file
 // left by a dead process is replaced, a live one is not), or adopted
 // already listening (inherited from a parent process, or passed by
-// systemd's socket activation). Start-up calls that throw
+// systemd's socket activation: see process/systemd_sockets.hpp for how a
+// process finds those). Start-up calls that throw
 // std::system_error naming what failed; any thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
-#include <vector>
 
 #include "reactor/file_descriptor.hpp"
 #include "reactor/socket_address.hpp"
@@ -40,10 +40,5 @@ FileDescriptor listen_unix(const std::string& path, const ListenOptions& options
 /// Takes ownership of `fd`, which must be a listening stream socket, and
 /// makes it nonblocking and close-on-exec.
 FileDescriptor adopt_listening_socket(int fd);
-
-/// The listening sockets systemd passed to this process (LISTEN_PID is us,
-/// LISTEN_FDS of them from fd 3 on), or none. The variables are removed so
-/// that children do not take them for theirs.
-std::vector<int> systemd_listening_sockets();
 
 }  // namespace basehttp

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "reactor/child_process.hpp"
+#include "process/child_process.hpp"
 #include "reactor/file_descriptor.hpp"
 
 namespace basehttp {

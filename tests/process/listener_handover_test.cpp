@@ -1,8 +1,8 @@
-// Tests reactor/listener_handover: a new process that says it is ready
+// Tests process/listener_handover: a new process that says it is ready
 // takes over and is left running; one that misses the deadline, dies at
 // once, or closes its readiness pipe and lives on is a failed handover,
 // and none of them is left behind as a zombie (or still running).
-#include "reactor/listener_handover.hpp"
+#include "process/listener_handover.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "reactor/child_reaper.hpp"
+#include "process/child_reaper.hpp"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,14 +1,15 @@
-#include "reactor/child_process.hpp"
+#include "process/child_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <utility>
+
+#include "process/spawn.hpp"
 
 namespace basehttp {
 namespace {
@@ -18,16 +19,6 @@ struct Pipe {
   FileDescriptor write;
 };
 
-// The child's end must not sit on 0-2 already (a parent started with
-// those closed), or one dup2 in the child would overwrite another's source.
-int lift_above_stdio(FileDescriptor& fd) {
-  if (fd.get() > 2) return 0;
-  int lifted = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
-  if (lifted < 0) return errno;
-  fd.reset(lifted);
-  return 0;
-}
-
 int make_pipe(Pipe& pipe, bool parent_reads) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return errno;
@@ -36,35 +27,8 @@ int make_pipe(Pipe& pipe, bool parent_reads) {
   // Only the parent's end is nonblocking: the child expects ordinary,
   // blocking stdio.
   FileDescriptor& parent = parent_reads ? pipe.read : pipe.write;
-  FileDescriptor& child = parent_reads ? pipe.write : pipe.read;
-  if (::fcntl(parent.get(), F_SETFL, O_NONBLOCK) != 0) return errno;
-  return lift_above_stdio(child);
+  return ::fcntl(parent.get(), F_SETFL, O_NONBLOCK) != 0 ? errno : 0;
 }
-
-std::vector<char*> pointers(const std::vector<std::string>& strings) {
-  std::vector<char*> result;
-  result.reserve(strings.size() + 1);
-  for (const std::string& text : strings)
-    result.push_back(const_cast<char*>(text.c_str()));
-  result.push_back(nullptr);
-  return result;
-}
-
-// Owns the posix_spawn attribute objects for the length of one spawn.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attributes);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 }  // namespace
 
@@ -101,33 +65,16 @@ int ChildProcess::spawn(const SpawnRequest& request, ChildProcess& child) {
   if (int error = make_pipe(out, true)) return error;
   if (int error = make_pipe(err, true)) return error;
 
-  SpawnSetup setup;
-  posix_spawn_file_actions_adddup2(&setup.actions, in.read.get(), 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, out.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, err.write.get(), 2);
+  const ChildFd stdio[] = {{in.read.get(), 0}, {out.write.get(), 1}, {err.write.get(), 2}};
+  SpawnOptions options;
+  options.fds = stdio;
   // Close-on-exec is the rule here, but an embedding application may hold
   // descriptors without it: none of them may reach the child.
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-  if (!request.directory.empty()) {
-    posix_spawn_file_actions_addchdir_np(&setup.actions, request.directory.c_str());
-  }
-  // A loop that takes SIGTERM through a signalfd blocks it, and it ignores
-  // SIGPIPE: a child must inherit neither, or it could not be stopped
-  // with SIGTERM and would see EPIPE where a program expects to die.
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setflags(&setup.attributes,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&setup.attributes, 0);
-  posix_spawnattr_setsigmask(&setup.attributes, &empty);
-  posix_spawnattr_setsigdefault(&setup.attributes, &all);
-
-  std::vector<char*> argv = pointers(request.arguments);
-  std::vector<char*> envp = pointers(request.environment);
+  options.close_other_fds = true;
+  if (!request.directory.empty()) options.directory = request.directory.c_str();
+  options.new_process_group = true;
   pid_t pid = -1;
-  int error = posix_spawn(&pid, request.program.c_str(), &setup.actions, &setup.attributes,
-                          argv.data(), envp.data());
+  int error = spawn_process(request.program, request.arguments, &request.environment, options, pid);
   if (error != 0) return error;
 
   // Until it is reaped the pid cannot name another process, so the pidfd

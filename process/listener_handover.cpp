@@ -1,27 +1,16 @@
-#include "reactor/listener_handover.hpp"
+#include "process/listener_handover.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include "process/spawn.hpp"
 
 namespace basehttp {
-namespace {
-
-// A copy of `fd` above the numbers the child is given, so that no dup2 in
-// the child has the same source and target (which would leave
-// FD_CLOEXEC set, and the descriptor closed by exec).
-FileDescriptor high_copy(int fd) {
-  return FileDescriptor(::fcntl(fd, F_DUPFD_CLOEXEC, 10));
-}
-
-}  // namespace
 
 ListenerHandover::~ListenerHandover() {
   if (timer_ != 0) loop_.cancel(timer_);
@@ -46,36 +35,20 @@ bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& a
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("pipe2", errno);
   FileDescriptor read_end(pipe_fds[0]);
   FileDescriptor write_end(pipe_fds[1]);
-  FileDescriptor listener = high_copy(listening_fd);
-  FileDescriptor writer = high_copy(write_end.get());
-  if (!listener || !writer) return fail("fcntl(F_DUPFD)", errno);
   if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return fail("fcntl", errno);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, listener.get(), kListenFd);
-  posix_spawn_file_actions_adddup2(&actions, writer.get(), kReadyFd);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  // The loop blocks the signals it takes through its signalfd, and ignores
-  // SIGPIPE; a new program must start with neither.
-  sigset_t none, defaults;
-  sigemptyset(&none);
+  const ChildFd given[] = {{listening_fd, kListenFd}, {write_end.get(), kReadyFd}};
+  SpawnOptions options;
+  options.fds = given;
+  // Only the signals the loop takes or ignores: a restarted program keeps
+  // any other action it was started with (an ignored SIGQUIT stays so).
+  sigset_t defaults;
   sigemptyset(&defaults);
   for (int signal_number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2})
     sigaddset(&defaults, signal_number);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> args;
-  for (const std::string& arg : argv)
-    args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  options.default_signals = &defaults;
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  int spawned = spawn_process(argv[0], argv, nullptr, options, pid);
   if (spawned != 0) return fail("posix_spawn", spawned);
 
   // Our copies of the write end close here: the pipe reads EOF as soon as
