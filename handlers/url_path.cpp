@@ -61,27 +61,6 @@ std::string percent_encode_path(std::string_view text) {
   return encoded;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
-}
-
 std::string_view target_path(std::string_view target) {
   size_t scheme = target.find("://");
   if (scheme != std::string_view::npos && target.find('/') > scheme) {
