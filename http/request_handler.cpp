@@ -452,6 +452,10 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
   if (!page.empty()) write(std::move(page));
 }
 
+void send_unsupported_method(RequestHandler& handler) {
+  handler.send_error(501, "Unsupported method ('" + std::string(handler.command()) + "')");
+}
+
 void RequestHandler::finish() {
   if (stage_ == Stage::kNone) [[unlikely]] {
     if (status_ == 101) {
