@@ -1,5 +1,7 @@
 #include "handlers/url_path.hpp"
 
+#include "http/headers.hpp"
+
 namespace basehttp {
 namespace {
 
@@ -74,10 +76,7 @@ std::string_view target_path(std::string_view target) {
 std::optional<MappedPath> map_url_path(std::string_view target) {
   std::string_view path = target_path(target);
   MappedPath mapped;
-  std::string_view trimmed = path;
-  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) {
-    trimmed.remove_suffix(1);
-  }
+  std::string_view trimmed = trim_trailing_whitespace(path);
   mapped.trailing_slash = !trimmed.empty() && trimmed.back() == '/';
   std::string decoded = percent_decode(path);
   if (decoded.find('\0') != std::string::npos) return std::nullopt;

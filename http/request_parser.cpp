@@ -64,10 +64,6 @@ std::string quoted(std::string_view text) {
   return result;
 }
 
-inline bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
 // The bytes a Host's name may hold as they are (RFC 3986 §3.2.2 reg-name:
 // unreserved and sub-delims, IPv4 addresses included), less the comma: no
 // name holds one, and it makes a value read as a list of hosts, which is
@@ -611,9 +607,9 @@ int RequestParser::on_header_value_complete(llhttp_t* parser) {
       byte_scan::contains(me.base_ + field.name_offset, field.name_length, ' ')) {
     return me.fail_in_callback(400, "Bad request (invalid header field name)");
   }
-  while (field.value_length > 0 && is_ows(me.base_[field.value_offset + field.value_length - 1])) {
-    --field.value_length;
-  }
+  // llhttp leaves out the whitespace before a value, not the one after it.
+  field.value_length = static_cast<uint32_t>(
+      trim_trailing_whitespace({me.base_ + field.value_offset, field.value_length}).size());
   if (me.phase_ != Phase::kHeaders) return 0;
   std::string_view name(me.base_ + field.name_offset, field.name_length);
   // Only the fields that change how the message is read are noted here.
@@ -660,10 +656,7 @@ int RequestParser::check_transfer_coding() {
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       size_t semicolon = item.find(';');
       item = item.substr(0, semicolon);
-      while (!item.empty() && is_ows(item.front()))
-        item.remove_prefix(1);
-      while (!item.empty() && is_ows(item.back()))
-        item.remove_suffix(1);
+      item = trim_whitespace(item);
       if (item.empty()) continue;
       if (chunked_seen) chunked_last = false;
       if (iequals(item, "chunked")) {
