@@ -1,6 +1,7 @@
 #include "http/request_parser.hpp"
 
 #include "http/byte_scan.hpp"
+#include "http/log_escape.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,9 +45,10 @@ constexpr std::string_view kLine10 = "GET / HTTP/1.0\r\n";
 constexpr std::string_view kLine11 = "GET / HTTP/1.1\r\n";
 
 // Client bytes quoted for a status line or a log: printable ASCII as is,
-// anything else as \xNN, at most 128 bytes.
+// anything else as \xNN, at most 128 bytes. Not the log's rule
+// (http/log_escape.hpp): a reason phrase stays ASCII, so UTF-8 is shown by
+// value too, and the quote and backslash as \xNN, as in a bytes repr.
 std::string quoted(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string result = "'";
   size_t shown = text.size() > 128 ? 128 : text.size();
   for (size_t i = 0; i < shown; ++i) {
@@ -54,9 +56,9 @@ std::string quoted(std::string_view text) {
     if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
       result += static_cast<char>(c);
     } else {
-      result += "\\x";
-      result += kHex[c >> 4];
-      result += kHex[c & 15];
+      char escape[4];
+      put_hex_escape(escape, c);
+      result.append(escape, sizeof(escape));
     }
   }
   if (shown < text.size()) result += "...";
