@@ -136,7 +136,7 @@ bool Cgi::check_script(RequestHandler& handler, const CgiTarget& target) const {
 void Cgi::handle(RequestHandler& handler) {
   std::string_view command = handler.command();
   if (command != "GET" && command != "HEAD" && command != "POST") {
-    handler.send_error(501, "Unsupported method ('" + std::string(command) + "')");
+    send_unsupported_method(handler);
     return;
   }
   auto target = map_cgi_target(handler.path(), directories_, [this](const std::string& relative) {

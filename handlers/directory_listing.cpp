@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "handlers/url_path.hpp"
+#include "http/html_escape.hpp"
 
 namespace basehttp {
 namespace {

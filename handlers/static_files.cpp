@@ -48,7 +48,7 @@ FileDescriptor StaticFiles::open_beneath(const std::string& relative) const {
 void StaticFiles::handle(RequestHandler& handler) const {
   std::string_view command = handler.command();
   if (command != "GET" && command != "HEAD") {
-    handler.send_error(501, "Unsupported method ('" + std::string(command) + "')");
+    send_unsupported_method(handler);
     return;
   }
   auto mapped = map_url_path(handler.path());

@@ -1,5 +1,7 @@
 #include "handlers/url_path.hpp"
 
+#include "http/headers.hpp"
+
 namespace basehttp {
 namespace {
 
@@ -61,27 +63,6 @@ std::string percent_encode_path(std::string_view text) {
   return encoded;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
-}
-
 std::string_view target_path(std::string_view target) {
   size_t scheme = target.find("://");
   if (scheme != std::string_view::npos && target.find('/') > scheme) {
@@ -95,10 +76,7 @@ std::string_view target_path(std::string_view target) {
 std::optional<MappedPath> map_url_path(std::string_view target) {
   std::string_view path = target_path(target);
   MappedPath mapped;
-  std::string_view trimmed = path;
-  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) {
-    trimmed.remove_suffix(1);
-  }
+  std::string_view trimmed = trim_trailing_whitespace(path);
   mapped.trailing_slash = !trimmed.empty() && trimmed.back() == '/';
   std::string decoded = percent_decode(path);
   if (decoded.find('\0') != std::string::npos) return std::nullopt;

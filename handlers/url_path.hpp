@@ -31,9 +31,6 @@ std::string percent_decode(std::string_view text);
 /// as Python's urllib.parse.quote does by default.
 std::string percent_encode_path(std::string_view text);
 
-/// Escapes &, < and > for HTML text.
-std::string html_escape(std::string_view text);
-
 /// The path part of a request-target: query and fragment dropped, and the
 /// scheme and authority of an absolute-form target ("http://h/x" -> "/x").
 std::string_view target_path(std::string_view target);

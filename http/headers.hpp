@@ -31,14 +31,19 @@ struct HeaderField {
 /// ASCII case-insensitive equality (field names, tokens).
 bool iequals(std::string_view a, std::string_view b);
 
+/// `text` without the optional whitespace (spaces, tabs) at its end.
+inline std::string_view trim_trailing_whitespace(std::string_view text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
 /// `text` without the optional whitespace (spaces, tabs) around it, as
 /// field values and list items are read (RFC 9110 §5.6.3).
 inline std::string_view trim_whitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
     text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
+  return trim_trailing_whitespace(text);
 }
 
 class Headers {

@@ -5,8 +5,6 @@
 namespace basehttp {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 // The length of the well-formed UTF-8 character (RFC 3629 §4: no overlong
 // forms, no surrogates, nothing above U+10FFFF) at the start of `text`,
 // whose first byte is 0x80 or above; 0 when there is none.
@@ -42,10 +40,8 @@ LogEscapeResult escape_for_log(std::string_view text, char* out, size_t capacity
   size_t& i = result.consumed;
   size_t& n = result.written;
   auto put_hex = [&](uint8_t c) {
-    out[n++] = '\\';
-    out[n++] = 'x';
-    out[n++] = kHex[c >> 4];
-    out[n++] = kHex[c & 15];
+    put_hex_escape(out + n, c);
+    n += 4;
   };
   while (i < text.size()) {
     auto c = static_cast<uint8_t>(text[i]);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,5 +38,17 @@ LogEscapeResult escape_for_log(std::string_view text, char* out, size_t capacity
 /// Appends `text` escaped to `out`: what log_message() does to its message.
 void append_escaped_for_log(std::string& out, std::string_view text,
                             LogQuotes quotes = LogQuotes::kAsIs);
+
+/// Writes the 4 bytes \xNN (lowercase hex) of `byte` at `out`: how a byte
+/// shown by its value is written, in a log line and in the request text a
+/// 400's reason quotes (http/request_parser.cpp), as Python's repr does.
+inline void put_hex_escape(char* out, uint8_t byte) {
+  // A literal, not a static table: each file keeps its own copy, reached
+  // without the GOT load a shared inline function's static would need.
+  out[0] = '\\';
+  out[1] = 'x';
+  out[2] = "0123456789abcdef"[byte >> 4];
+  out[3] = "0123456789abcdef"[byte & 15];
+}
 
 }  // namespace basehttp

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "http/byte_scan.hpp"
+#include "http/html_escape.hpp"
 #include "http/log_escape.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
@@ -49,27 +50,6 @@ constexpr bool allows_body(int code) {
 // 304 keeps its Content-Length: the selected representation's length.
 constexpr bool frames_content(int code) {
   return code >= 200 && code != 204 && code != 205;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
 }
 
 std::string fill_error_format(std::string_view format, int code, std::string_view message,
@@ -470,6 +450,10 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
   }
   end_headers();
   if (!page.empty()) write(std::move(page));
+}
+
+void send_unsupported_method(RequestHandler& handler) {
+  handler.send_error(501, "Unsupported method ('" + std::string(handler.command()) + "')");
 }
 
 void RequestHandler::finish() {

@@ -244,4 +244,10 @@ class RequestHandler {
   std::string reroute_path_;  // path() after reroute(); its capacity is kept
 };
 
+/// Answers a method `handler` has no code for, as Python does for a
+/// method with no do_X: send_error(501, "Unsupported method ('X')").
+/// The one place that text is built, for the server and each handler
+/// that serves only some methods.
+void send_unsupported_method(RequestHandler& handler);
+
 }  // namespace basehttp

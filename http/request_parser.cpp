@@ -1,6 +1,7 @@
 #include "http/request_parser.hpp"
 
 #include "http/byte_scan.hpp"
+#include "http/log_escape.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,9 +45,10 @@ constexpr std::string_view kLine10 = "GET / HTTP/1.0\r\n";
 constexpr std::string_view kLine11 = "GET / HTTP/1.1\r\n";
 
 // Client bytes quoted for a status line or a log: printable ASCII as is,
-// anything else as \xNN, at most 128 bytes.
+// anything else as \xNN, at most 128 bytes. Not the log's rule
+// (http/log_escape.hpp): a reason phrase stays ASCII, so UTF-8 is shown by
+// value too, and the quote and backslash as \xNN, as in a bytes repr.
 std::string quoted(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string result = "'";
   size_t shown = text.size() > 128 ? 128 : text.size();
   for (size_t i = 0; i < shown; ++i) {
@@ -54,18 +56,14 @@ std::string quoted(std::string_view text) {
     if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
       result += static_cast<char>(c);
     } else {
-      result += "\\x";
-      result += kHex[c >> 4];
-      result += kHex[c & 15];
+      char escape[4];
+      put_hex_escape(escape, c);
+      result.append(escape, sizeof(escape));
     }
   }
   if (shown < text.size()) result += "...";
   result += "'";
   return result;
-}
-
-inline bool is_ows(char c) {
-  return c == ' ' || c == '\t';
 }
 
 // The bytes a Host's name may hold as they are (RFC 3986 §3.2.2 reg-name:
@@ -430,7 +428,9 @@ bool leaves_to_llhttp(std::string_view name) {
   return (name[0] | 0x20) == special[0] && iequals(name, special);
 }
 
-bool is_host(std::string_view name) {
+// Whether a field name is Host, in any case; a few instructions, as both
+// parsing paths ask it of every field.
+inline bool is_host(std::string_view name) {
   if (name.size() != 4) return false;
   // Every byte of "host" is a letter: OR-ing in 0x20 folds only case.
   uint32_t word;
@@ -611,25 +611,19 @@ int RequestParser::on_header_value_complete(llhttp_t* parser) {
       byte_scan::contains(me.base_ + field.name_offset, field.name_length, ' ')) {
     return me.fail_in_callback(400, "Bad request (invalid header field name)");
   }
-  while (field.value_length > 0 && is_ows(me.base_[field.value_offset + field.value_length - 1])) {
-    --field.value_length;
-  }
+  // llhttp leaves out the whitespace before a value, not the one after it.
+  field.value_length = static_cast<uint32_t>(
+      trim_trailing_whitespace({me.base_ + field.value_offset, field.value_length}).size());
   if (me.phase_ != Phase::kHeaders) return 0;
   std::string_view name(me.base_ + field.name_offset, field.name_length);
   // Only the fields that change how the message is read are noted here.
   switch (name.size()) {
-    case 4: {
-      // Every byte of "host" is a letter: OR-ing in 0x20 folds only case.
-      uint32_t word;
-      std::memcpy(&word, name.data(), 4);
-      uint32_t host;
-      std::memcpy(&host, "host", 4);
-      if ((word | 0x20202020u) == host) {
+    case 4:
+      if (is_host(name)) {
         ++me.host_fields_;
         me.host_field_ = static_cast<int>(fields.size() - 1);
       }
       break;
-    }
     case 6:
       if (iequals(name, "expect")) me.expect_field_ = static_cast<int>(fields.size() - 1);
       break;
@@ -660,10 +654,7 @@ int RequestParser::check_transfer_coding() {
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       size_t semicolon = item.find(';');
       item = item.substr(0, semicolon);
-      while (!item.empty() && is_ows(item.front()))
-        item.remove_prefix(1);
-      while (!item.empty() && is_ows(item.back()))
-        item.remove_suffix(1);
+      item = trim_whitespace(item);
       if (item.empty()) continue;
       if (chunked_seen) chunked_last = false;
       if (iequals(item, "chunked")) {

@@ -20,7 +20,11 @@ ResponseHead::ResponseHead(const ServerOptions& options)
 void ResponseHead::refresh(std::time_t now) {
   second_ = now;
   server_and_date_.assign(server_line_);
-  server_and_date_.append(dates_.header_line(now));
+  server_and_date_.append("Date: ");
+  size_t date = server_and_date_.size();
+  server_and_date_.resize(date + kImfFixdateLength);
+  format_imf_fixdate(now, server_and_date_.data() + date);
+  server_and_date_.append("\r\n");
   ok_head_.assign(status_line(200));
   ok_head_.append(server_and_date_);
 }

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/date_cache.hpp"
+#include "http/http_date.hpp"
 #include "http/server_options.hpp"
 
 namespace basehttp {
@@ -41,7 +41,6 @@ class ResponseHead {
 
   std::vector<std::string> status_lines_;  // by code - 100
   std::string server_line_;
-  DateCache dates_;
   std::time_t second_ = -1;
   std::string server_and_date_;
   std::string ok_head_;

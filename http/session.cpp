@@ -108,8 +108,7 @@ void Session::dispatch(const HandlerTable::Entry* entry) {
   close_forced_ = request.message_size == 0 && !handler.close_connection();
   if (close_forced_) handler.set_close_connection(true);
   if (entry == nullptr) {
-    std::string_view method = request.method.in(connection_.input().peek());
-    handler.send_error(501, "Unsupported method ('" + std::string(method) + "')");
+    send_unsupported_method(handler);
   } else {
     invoke(entry->handler);
   }

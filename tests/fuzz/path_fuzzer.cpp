@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "handlers/url_path.hpp"
+#include "http/html_escape.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace basehttp::fuzzing {

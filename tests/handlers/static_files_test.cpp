@@ -214,6 +214,7 @@ TEST_F(StaticFilesTest, OtherMethodsAre501) {
   auto response = get("/hello.txt", "Content-Length: 0\r\n", "POST");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 501);
+  EXPECT_EQ(response->reason, "Unsupported method ('POST')");
 }
 
 TEST_F(StaticFilesTest, ConditionalRequests) {

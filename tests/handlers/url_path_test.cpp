@@ -28,10 +28,6 @@ TEST(UrlPath, EncodesLikePythonsQuote) {
   EXPECT_EQ(percent_encode_path("_.-~az09AZ"), "_.-~az09AZ");
 }
 
-TEST(UrlPath, EscapesHtml) {
-  EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href='x'&gt;&amp;&lt;/a&gt;");
-}
-
 TEST(UrlPath, DropsQueryFragmentAndAuthority) {
   EXPECT_EQ(target_path("/a/b?x=1#frag"), "/a/b");
   EXPECT_EQ(target_path("/a#f?x"), "/a");

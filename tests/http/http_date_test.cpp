@@ -1,5 +1,5 @@
-// Tests http/http_date and http/date_cache: IMF-fixdate, the obsolete date
-// forms, and the access log's time format.
+// Tests http/http_date: IMF-fixdate, the obsolete date forms, and the
+// access log's time format; and the Date line ResponseHead caches with it.
 #include "http/http_date.hpp"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,8 @@
 #include <cstdlib>
 #include <regex>
 
-#include "http/date_cache.hpp"
+#include "http/response_head.hpp"
+#include "http/server_options.hpp"
 
 namespace basehttp {
 namespace {
@@ -48,12 +49,18 @@ TEST(HttpDate, LogTimeHasPythonsShape) {
   EXPECT_TRUE(std::regex_match(format_log_time(std::time(nullptr)), shape));
 }
 
-TEST(DateCache, FormatsTheHeaderLineOncePerSecond) {
-  DateCache cache;
-  std::string_view first = cache.header_line(k1994);
-  EXPECT_EQ(first, "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
-  EXPECT_EQ(cache.header_line(k1994).data(), first.data());
-  EXPECT_EQ(cache.value(k1994 + 1), "Sun, 06 Nov 1994 08:49:38 GMT");
+TEST(ResponseHead, FormatsTheDateLineOncePerSecond) {
+  ServerOptions options;
+  ResponseHead head(options);
+  std::string_view first = head.server_and_date(k1994);
+  EXPECT_TRUE(first.starts_with("Server: ")) << first;
+  EXPECT_TRUE(first.ends_with("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n")) << first;
+  EXPECT_EQ(head.server_and_date(k1994).data(), first.data());
+  std::string_view next = head.server_and_date(k1994 + 1);
+  EXPECT_TRUE(next.ends_with("\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\n")) << next;
+  EXPECT_EQ(next.data(), first.data());  // formatted in place, no allocation
+  std::string_view ok = head.ok_head(k1994 + 1);
+  EXPECT_EQ(ok, std::string(head.status_line(200)) + std::string(next));
 }
 
 }  // namespace

@@ -352,6 +352,9 @@ TEST(RequestParser, ErrorMessagesQuoteClientBytesSafely) {
   EXPECT_NE(outcome.error_message.find("\\x7f"), std::string::npos) << outcome.error_message;
   for (char c : outcome.error_message)
     EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+  // UTF-8, the quote and the backslash are shown by value too, lowercase.
+  outcome = parse_whole(std::string("GET / HTTP/\xc3\xa9'\\\x1b\r\n\r\n"));
+  EXPECT_EQ(outcome.error_message, "Bad request version ('HTTP/\\xc3\\xa9\\x27\\x5c\\x1b')");
 }
 
 // A whole usual header section is read without llhttp; one that arrives
