@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/support/raw_client.hpp"
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -28,6 +29,7 @@ namespace {
 using std::chrono::milliseconds;
 using testing::RawClient;
 using testing::send_text;
+using testing::TempFolder;
 using testing::TestServer;
 
 std::string read_file(const std::string& path) {
@@ -37,42 +39,46 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/access-log-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
-
 HandlerTable page_table() {
   HandlerTable table;
   table.on("GET", [](RequestHandler& handler) { send_text(handler, 200, "twelve bytes"); });
   return table;
 }
 
-TEST(AccessLog, WritesTheCombinedFormat) {
-  TempDir dir;
-  std::string path = dir.path + "/access.log";
-  AccessLog log({path});
+// A server whose requests are logged in the combined format to a file of
+// a folder of its own.
+struct CombinedLogServer {
+  TempFolder dir{"access-log"};
+  std::string path = dir.file("access.log");
+  AccessLog log{AccessLogOptions{path}};
   HandlerTable table = page_table();
-  ServerOptions options = testing::quiet_options();
-  options.request_logger = log.combined_logger();
-  TestServer server(table, options);
-  RawClient client(server.port());
+  TestServer server{table, [this] {
+                      ServerOptions options = testing::quiet_options();
+                      options.request_logger = log.combined_logger();
+                      return options;
+                    }()};
+
+  /// The log as written once the loop is done with every response.
+  std::string written() {
+    server.run_in_loop([] {});
+    log.flush();
+    return read_file(path);
+  }
+};
+
+TEST(AccessLog, WritesTheCombinedFormat) {
+  CombinedLogServer logged;
+  RawClient client(logged.server.port());
   ASSERT_TRUE(
       client.send("GET /a%20b?q=\"x\" HTTP/1.1\r\nHost: t\r\nReferer: http://r/\r\n"
                   "User-Agent: tester \"1\"\\\r\n\r\n"
                   "HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"));
   ASSERT_TRUE(client.read_response());
   ASSERT_TRUE(client.read_response(/*head_request=*/true));
-  RawClient bad(server.port());
+  RawClient bad(logged.server.port());
   ASSERT_TRUE(bad.send("BAD\r\n\r\n"));
   ASSERT_TRUE(bad.closed_by_peer());
-  server.run_in_loop([] {});  // the loop has finished with every response
-  log.flush();
-  std::istringstream lines(read_file(path));
+  std::istringstream lines(logged.written());
   std::string get, head, error;
   std::getline(lines, get);
   std::getline(lines, head);
@@ -87,30 +93,22 @@ TEST(AccessLog, WritesTheCombinedFormat) {
             "127.0.0.1 - - TIME \"HEAD / HTTP/1.1\" 200 - \"-\" \"-\"");
   EXPECT_EQ(std::regex_replace(error, time, "TIME").substr(0, 26), "127.0.0.1 - - TIME \"-\" 400")
       << error;
-  EXPECT_EQ(log.dropped_lines(), 0u);
+  EXPECT_EQ(logged.log.dropped_lines(), 0u);
 }
 
 // The same escaping as Python's format (http/log_escape.hpp), with '"'
 // escaped as well: no C1 control, raw or UTF-8, reaches the file, and a
 // logged backslash is always doubled.
 TEST(AccessLog, CombinedLinesCarryNoTerminalControls) {
-  TempDir dir;
-  std::string path = dir.path + "/access.log";
-  AccessLog log({path});
-  HandlerTable table = page_table();
-  ServerOptions options = testing::quiet_options();
-  options.request_logger = log.combined_logger();
-  TestServer server(table, options);
-  RawClient client(server.port());
+  CombinedLogServer logged;
+  RawClient client(logged.server.port());
   ASSERT_TRUE(
       client.send("GET /\x9b"
                   "31m/\xc2\x9b/\\x1b/\xc3\xa9/\xe9 HTTP/1.1\r\nHost: t\r\n"
                   "Referer: \xc2\x85\t\\\r\n"
                   "User-Agent: \xe6\x97\xa5 \x9b\"\r\n\r\n"));
   ASSERT_TRUE(client.read_response());
-  server.run_in_loop([] {});
-  log.flush();
-  std::string line = read_file(path);
+  std::string line = logged.written();
   size_t request = line.find("] \"");
   ASSERT_NE(request, std::string::npos) << line;
   EXPECT_EQ(line.substr(request + 2),
@@ -121,27 +119,19 @@ TEST(AccessLog, CombinedLinesCarryNoTerminalControls) {
 // A line too long for the log is cut after a whole escape, never inside
 // one: what is left still reads back to bytes the client sent.
 TEST(AccessLog, ALongLineIsCutBetweenEscapes) {
-  TempDir dir;
-  std::string path = dir.path + "/access.log";
-  AccessLog log({path});
-  HandlerTable table = page_table();
-  ServerOptions options = testing::quiet_options();
-  options.request_logger = log.combined_logger();
-  TestServer server(table, options);
-  RawClient client(server.port());
+  CombinedLogServer logged;
+  RawClient client(logged.server.port());
   ASSERT_TRUE(client.send("GET /" + std::string(3000, '\x9b') + " HTTP/1.1\r\nHost: t\r\n\r\n"));
   ASSERT_TRUE(client.read_response());
-  server.run_in_loop([] {});
-  log.flush();
-  std::string line = read_file(path);
+  std::string line = logged.written();
   EXPECT_LE(line.size(), 4096u);
   EXPECT_GE(line.size(), 4090u);
   EXPECT_TRUE(std::regex_match(line, std::regex(R"(.*\] "GET /(\\x9b)+\.\.\.\n)"))) << line;
 }
 
 TEST(AccessLog, SinkTakesPythonsFormatAndReopenFollowsTheRotation) {
-  TempDir dir;
-  std::string path = dir.path + "/access.log";
+  TempFolder dir("access-log");
+  std::string path = dir.file("access.log");
   AccessLog log({path});
   HandlerTable table = page_table();
   ServerOptions options = testing::quiet_options();
@@ -170,8 +160,8 @@ TEST(AccessLog, SinkTakesPythonsFormatAndReopenFollowsTheRotation) {
 }
 
 TEST(AccessLog, AStuckWriterDropsLinesInsteadOfStallingTheServer) {
-  TempDir dir;
-  std::string path = dir.path + "/fifo";
+  TempFolder dir("access-log");
+  std::string path = dir.file("fifo");
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
   // A reader that reads nothing yet: the writer blocks once the pipe is full.
   int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
