@@ -20,21 +20,11 @@
 #include <cstdint>
 #include <string>
 
+#include "http/parser_limits.hpp"
 #include "http/request.hpp"
 #include "reactor/buffer.hpp"
 
 namespace basehttp {
-
-/// Sizes past which a request is refused. Defaults follow Python's
-/// http.server for the request line (65536, CRLF included) and common
-/// server practice for the rest.
-struct ParserLimits {
-  size_t max_request_line = 65536;  ///< bytes of the request line with its CRLF; 414 beyond
-  size_t max_header_fields = 100;   ///< header plus trailer fields; 431 beyond
-  size_t max_header_bytes =
-      64 * 1024;  ///< field lines with their CRLFs, not the final empty line; 431 beyond
-  uint64_t max_body_bytes = 8 * 1024 * 1024;  ///< request body after de-chunking; 413 beyond
-};
 
 class RequestParser {
  public:
@@ -45,6 +35,8 @@ class RequestParser {
     kError,            ///< malformed or over a limit: see error_status(); close after answering
   };
 
+  /// Takes a copy of `limits` (a server's ServerOptions::limits): read on
+  /// every request and field, they stay one load from `this` away.
   explicit RequestParser(const ParserLimits& limits);
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
@@ -133,7 +125,7 @@ class RequestParser {
     return phase_ == Phase::kBody ? request_->trailers : request_->fields;
   }
 
-  ParserLimits limits_;
+  ParserLimits limits_;  // max_body_bytes capped to what 32-bit spans can hold
   llhttp_t parser_;
   Phase phase_ = Phase::kStart;
   Pause pause_ = Pause::kNone;

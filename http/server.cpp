@@ -27,15 +27,6 @@ SocketAddress bind_address(const ServerAddress& address) {
   return *resolved;
 }
 
-ParserLimits limits_from(const ServerOptions& options) {
-  ParserLimits limits;
-  limits.max_request_line = options.max_request_line;
-  limits.max_header_fields = options.max_header_fields;
-  limits.max_header_bytes = options.max_header_bytes;
-  limits.max_body_bytes = options.max_body_bytes;
-  return limits;
-}
-
 }  // namespace
 
 HTTPServer::Deadlines::Deadlines(const ServerOptions& options)
@@ -102,20 +93,16 @@ void HTTPServer::post(std::function<void(HTTPServer&)> fn) {
 FileDescriptor HTTPServer::open_listener(const ServerAddress& address) {
   share_listener_ = address.listening_fd >= 0 || !address.unix_path.empty();
   if (address.listening_fd >= 0) return adopt_listening_socket(address.listening_fd);
-  ListenOptions listen_options;
-  listen_options.backlog = options_.backlog;
-  listen_options.reuse_port = options_.reuse_port;
   if (options_.threads > 1 && !share_listener_) {
-    listen_options.reuse_port = true;  // each loop listens on the port
-    options_.reuse_port = true;
+    options_.listen.reuse_port = true;  // each loop listens on the port
   }
-  listen_options.unix_mode = static_cast<mode_t>(address.unix_mode);
   if (!address.unix_path.empty()) {
-    FileDescriptor listening = listen_unix(address.unix_path, listen_options);
+    FileDescriptor listening =
+        listen_unix(address.unix_path, static_cast<mode_t>(address.unix_mode), options_.listen);
     unix_path_ = address.unix_path;
     return listening;
   }
-  return listen_tcp(bind_address(address), listen_options);
+  return listen_tcp(bind_address(address), options_.listen);
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {
@@ -203,7 +190,7 @@ void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
 std::unique_ptr<RequestState> HTTPServer::acquire_state(Session& session) {
   std::unique_ptr<RequestState> state;
   if (free_states_.empty()) {
-    state = std::make_unique<RequestState>(limits_from(options_));
+    state = std::make_unique<RequestState>(options_.limits);
   } else {
     state = std::move(free_states_.back());
     free_states_.pop_back();

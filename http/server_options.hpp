@@ -1,9 +1,12 @@
 // ServerOptions: everything an HTTPServer can be told, with defaults: the
 // class variables of Python's BaseHTTPRequestHandler (server_version,
 // sys_version, error_message_format, error_content_type, protocol_version,
-// responses), request limits, the access-log sink and shutdown behaviour.
-// Copied into the server at construction; plain data, so any thread may
-// build one.
+// responses), request limits, the access-log sink, shutdown behaviour and
+// the listening socket's set-up. Copied into the server at construction;
+// plain data, so any thread may build one. The request limits and the
+// listen settings are groups declared, with their defaults, only where
+// the parser and the listener take them (http/parser_limits.hpp,
+// reactor/listen_options.hpp), and held here by value.
 #pragma once
 
 #include <chrono>
@@ -14,7 +17,9 @@
 #include <string_view>
 #include <utility>
 
+#include "http/parser_limits.hpp"
 #include "http/status_table.hpp"
+#include "reactor/listen_options.hpp"
 
 namespace basehttp {
 
@@ -89,16 +94,14 @@ struct ServerOptions {
   /// Reason phrases and explanations by status code.
   StatusTable responses = StatusTable::standard();
 
-  /// Request line bytes, CRLF included (414 beyond).
-  size_t max_request_line = 65536;
-  /// Header (and trailer) fields per request (431 beyond).
-  size_t max_header_fields = 100;
-  /// Bytes of header field lines, CRLFs included (431 beyond).
-  size_t max_header_bytes = 64 * 1024;
-  /// Bytes of request body, after de-chunking (413 beyond).
-  uint64_t max_body_bytes = 8 * 1024 * 1024;
-  /// The same for a body streamed to its handler (HandlerTable::on_streaming):
-  /// it is never held whole, so by default it has no limit.
+  /// Request line, header and buffered body sizes past which a request is
+  /// refused (414, 431, 413): limits.max_request_line, max_header_fields,
+  /// max_header_bytes, max_body_bytes. Each pooled request state's parser
+  /// takes a copy when the server makes it.
+  ParserLimits limits;
+  /// limits.max_body_bytes for a body streamed to its handler
+  /// (HandlerTable::on_streaming): it is never held whole, so by default it
+  /// has no limit.
   uint64_t max_streamed_body_bytes = UINT64_MAX;
 
   /// Queued response bytes above which a connection stops reading and
@@ -156,9 +159,10 @@ struct ServerOptions {
   /// run on several threads at once when this is above 1. Applies to
   /// serve_forever().
   unsigned threads = 1;
-  /// listen() backlog and SO_REUSEPORT for the listening socket.
-  int backlog = 4096;
-  bool reuse_port = false;
+  /// The listening socket's backlog, SO_REUSEPORT and IPV6_V6ONLY (not used
+  /// for a socket passed in already listening). With threads above 1 on a
+  /// TCP address, reuse_port is turned on.
+  ListenOptions listen;
 };
 
 }  // namespace basehttp

@@ -17,7 +17,7 @@ constexpr milliseconds kMaxBackoff{500};
 }  // namespace
 
 Acceptor::Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
-                   AcceptorOptions options)
+                   const ListenOptions& options)
     : Acceptor(loop, listen_tcp(address, options), std::move(on_connection)) {}
 
 Acceptor::Acceptor(EventLoop& loop, FileDescriptor listening, NewConnection on_connection)

@@ -13,8 +13,6 @@
 
 namespace basehttp {
 
-using AcceptorOptions = ListenOptions;
-
 class Acceptor final : public IoHandler {
  public:
   /// Receives each accepted socket and its peer's address.
@@ -24,7 +22,7 @@ class Acceptor final : public IoHandler {
   /// throws std::system_error naming the failing call (start-up only).
   /// Accepting starts at once.
   Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
-           AcceptorOptions options = {});
+           const ListenOptions& options = {});
   /// Accepts on `listening`, a socket already listening (see listen_socket.hpp).
   Acceptor(EventLoop& loop, FileDescriptor listening, NewConnection on_connection);
   ~Acceptor();

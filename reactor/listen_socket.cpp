@@ -65,7 +65,7 @@ FileDescriptor listen_tcp(const SocketAddress& address, const ListenOptions& opt
   return socket;
 }
 
-FileDescriptor listen_unix(const std::string& path, const ListenOptions& options) {
+FileDescriptor listen_unix(const std::string& path, mode_t mode, const ListenOptions& options) {
   socklen_t length = 0;
   sockaddr_un address = unix_address(path, length);
   FileDescriptor socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -74,7 +74,7 @@ FileDescriptor listen_unix(const std::string& path, const ListenOptions& options
   if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
     fail("bind unix:" + path);
   }
-  if (options.unix_mode != 0 && ::chmod(path.c_str(), options.unix_mode) != 0) {
+  if (mode != 0 && ::chmod(path.c_str(), mode) != 0) {
     int error = errno;
     ::unlink(path.c_str());
     fail("chmod " + path, error);

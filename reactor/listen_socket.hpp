@@ -12,30 +12,21 @@
 #include <string>
 
 #include "reactor/file_descriptor.hpp"
+#include "reactor/listen_options.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
-
-struct ListenOptions {
-  /// listen() backlog; the kernel caps it at net.core.somaxconn.
-  int backlog = 4096;
-  /// SO_REUSEPORT, so several loops can each own a listener on one port.
-  bool reuse_port = false;
-  /// For "::": false serves IPv4 clients too (dual stack), as Python does.
-  bool ipv6_only = false;
-  /// Permissions of a unix-domain socket file (e.g. 0660); 0 leaves what
-  /// the umask gives.
-  mode_t unix_mode = 0;
-};
 
 /// A nonblocking, close-on-exec socket listening on `address` (port 0
 /// picks a free port).
 FileDescriptor listen_tcp(const SocketAddress& address, const ListenOptions& options = {});
 
-/// Same on the unix-domain socket `path` (at most 107 bytes). A socket
+/// Same on the unix-domain socket `path` (at most 107 bytes), with
+/// permissions `mode` (e.g. 0660; 0 leaves what the umask gives). A socket
 /// file nobody listens on any more is replaced; a path in use, or one
 /// that is not a socket, is an error. The caller removes the file when done.
-FileDescriptor listen_unix(const std::string& path, const ListenOptions& options = {});
+FileDescriptor listen_unix(const std::string& path, mode_t mode = 0,
+                           const ListenOptions& options = {});
 
 /// Takes ownership of `fd`, which must be a listening stream socket, and
 /// makes it nonblocking and close-on-exec.

@@ -146,10 +146,10 @@ void check_log_line(std::string_view line) {
 ServerOptions make_options(uint8_t flags, std::vector<LoggedResponse>* logged) {
   ServerOptions options;
   if (flags & kFlagSmallLimits) {
-    options.max_request_line = 48;
-    options.max_header_fields = 4;
-    options.max_header_bytes = 160;
-    options.max_body_bytes = 40;
+    options.limits.max_request_line = 48;
+    options.limits.max_header_fields = 4;
+    options.limits.max_header_bytes = 160;
+    options.limits.max_body_bytes = 40;
     options.output_high_water = 600;
     options.output_low_water = 200;
   }
@@ -218,7 +218,7 @@ void run(uint8_t flags, uint8_t how, uint8_t client, std::string_view stream) {
   context.file_size = sandbox->file_size;
   HandlerTable table = make_fuzz_handlers(context);
   ServerOptions options = make_options(flags, &logged);
-  context.max_body_bytes = options.max_body_bytes;
+  context.max_body_bytes = options.limits.max_body_bytes;
   HTTPServer server({"127.0.0.1", 0}, table, std::move(options));
   PairedSession paired(server, (flags & kFlagSmallSendBuffer) ? 4096 : 0);
   context.paired = &paired;

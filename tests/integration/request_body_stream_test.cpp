@@ -303,7 +303,7 @@ TEST(RequestBodyStream, TheStreamedLimitHoldsForBothFramings) {
   HandlerTable table = counting_table(upload);
   ServerOptions options = testing::quiet_options();
   options.max_streamed_body_bytes = 1000;
-  options.max_body_bytes = 10;  // the buffered limit does not apply to a streamed body
+  options.limits.max_body_bytes = 10;  // the buffered limit does not apply to a streamed body
   testing::TestServer server(table, options);
   auto fits = testing::exchange(
       server.port(),

@@ -9,9 +9,11 @@
 
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "reactor/listen_socket.hpp"
 #include "tests/support/bad_requests.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
@@ -331,6 +333,57 @@ INSTANTIATE_TEST_SUITE_P(
                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                   400}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return std::string(info.param.name); });
+
+// Each limit set in ServerOptions::limits is the one the connections' parsers
+// hold a request to: the request at the limit is served, one byte (or
+// field) more is refused.
+TEST(ServerOptionsTest, EveryLimitReachesTheParser) {
+  HandlerTable table = echo_table();
+  ServerOptions options = testing::quiet_options();
+  options.limits.max_request_line = 64;
+  options.limits.max_header_fields = 3;
+  options.limits.max_header_bytes = 100;
+  options.limits.max_body_bytes = 10;
+  TestServer server(table, options);
+  auto status_of = [&](const std::string& request) {
+    auto response = exchange(server.port(), request);
+    return response ? response->status : 0;
+  };
+  // "GET " and " HTTP/1.1\r\n" are 15 bytes of the line.
+  auto line_of = [](size_t length) {
+    return "GET /" + std::string(length - 16, 'a') + " HTTP/1.1\r\n";
+  };
+  EXPECT_EQ(status_of(line_of(64) + "Host: t\r\n\r\n"), 200);
+  EXPECT_EQ(status_of(line_of(65) + "Host: t\r\n\r\n"), 414);
+  EXPECT_EQ(status_of(get("/", "A: 1\r\nB: 2\r\n")), 200);  // Host is the third
+  EXPECT_EQ(status_of(get("/", "A: 1\r\nB: 2\r\nC: 3\r\n")), 431);
+  // "Host: test\r\n" and "X: " with CRLF are 12 + 5 bytes of field lines.
+  EXPECT_EQ(status_of(get("/", "X: " + std::string(83, 'h') + "\r\n")), 200);
+  EXPECT_EQ(status_of(get("/", "X: " + std::string(84, 'h') + "\r\n")), 431);
+  std::string post = "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: ";
+  EXPECT_EQ(status_of(post + "10\r\n\r\n" + std::string(10, 'b')), 200);
+  EXPECT_EQ(status_of(post + "11\r\n\r\n" + std::string(11, 'b')), 413);
+}
+
+// ServerOptions::listen reaches the listening socket: with reuse_port, a
+// second SO_REUSEPORT listener may share the server's port; without, not.
+TEST(ServerOptionsTest, ListenOptionsReachTheListener) {
+  HandlerTable table = echo_table();
+  ListenOptions sharing;
+  sharing.reuse_port = true;
+  for (bool reuse_port : {false, true}) {
+    ServerOptions options = testing::quiet_options();
+    options.listen.reuse_port = reuse_port;
+    TestServer server(table, options);
+    auto address = SocketAddress::parse("127.0.0.1", server.port());
+    ASSERT_TRUE(address);
+    if (reuse_port) {
+      EXPECT_NO_THROW(listen_tcp(*address, sharing));
+    } else {
+      EXPECT_THROW(listen_tcp(*address, sharing), std::system_error);
+    }
+  }
+}
 
 // The parser's whole rejection table, through a real connection: the
 // status, a close, and nothing after the bad bytes answered.
