@@ -366,15 +366,6 @@ def descriptors(pid):
     return total, sockets
 
 
-def await_condition(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)  # polling a condition with a deadline, not a fixed wait
-    return condition()
-
-
 async def prime(port, site):
     """Requests every file once (the server keeps files open for later
     requests: those descriptors belong in the baseline) and learns ETags."""
@@ -433,7 +424,7 @@ def main():
             asyncio.run(prime(server.port, site))
             # Baseline: the listener is the only socket left (the priming
             # connection has been let go).
-            case.check(await_condition(lambda: descriptors(pid)[1] == 1, 15),
+            case.check(servers.wait_for(lambda: descriptors(pid)[1] == 1, 15),
                        f"sockets after priming: {descriptors(pid)[1]}")
             fds_before = descriptors(pid)
 
@@ -445,7 +436,7 @@ def main():
 
             case.check(server.process.poll() is None,
                        f"the server died (status {server.process.returncode})")
-            returned = await_condition(lambda: descriptors(pid) == fds_before, 15)
+            returned = servers.wait_for(lambda: descriptors(pid) == fds_before, 15)
             fds_after = descriptors(pid)
             case.check(returned, f"descriptors {fds_before} before, {fds_after} after")
 
