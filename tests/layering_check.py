@@ -12,7 +12,7 @@ allowed = {"reactor": {"reactor"}, "process": {"process", "reactor"},
 include = re.compile(r'#include\s+"(\w+)/')
 problems = []
 for layer, may_use in allowed.items():
-    for source in sorted((root / layer).glob("*.[ch]pp")):
+    for source in sorted((root / layer).rglob("*.[ch]pp")):
         for number, line in enumerate(source.read_text().splitlines(), 1):
             match = include.match(line.strip())
             if match and match.group(1) in allowed and match.group(1) not in may_use:

@@ -3,7 +3,7 @@
 // buckets up to +Inf equal to _count), its numbers move with the requests
 // a server answers, per-phase latency sees the time a phase really took,
 // and a server with several loops reports the sum of all of them.
-#include "handlers/metrics.hpp"
+#include "handlers/operations/metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "handlers/path_route.hpp"
+#include "handlers/operations/path_route.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
 

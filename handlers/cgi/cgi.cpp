@@ -1,4 +1,4 @@
-#include "handlers/cgi.hpp"
+#include "handlers/cgi/cgi.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <system_error>
 
-#include "handlers/cgi_environment.hpp"
-#include "handlers/cgi_process.hpp"
-#include "handlers/cgi_target.hpp"
-#include "handlers/url_path.hpp"
+#include "handlers/cgi/cgi_environment.hpp"
+#include "handlers/cgi/cgi_process.hpp"
+#include "handlers/cgi/cgi_target.hpp"
+#include "handlers/common/url_path.hpp"
 #include "http/server.hpp"
 
 namespace basehttp {

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "handlers/mime_types.hpp"
-#include "handlers/root_folder.hpp"
+#include "handlers/common/root_folder.hpp"
+#include "handlers/static_files/mime_types.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/file_descriptor.hpp"

@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "handlers/root_folder.hpp"
+#include "handlers/common/root_folder.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "process/child_reaper.hpp"

@@ -1,4 +1,4 @@
-#include "handlers/metrics.hpp"
+#include "handlers/operations/metrics.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "handlers/path_route.hpp"
+#include "handlers/operations/path_route.hpp"
 #include "http/deferred_response.hpp"
 #include "http/server.hpp"
 #include "reactor/event_loop.hpp"

@@ -1,12 +1,12 @@
-#include "handlers/static_files.hpp"
+#include "handlers/static_files/static_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "handlers/byte_range.hpp"
-#include "handlers/directory_listing.hpp"
-#include "handlers/preconditions.hpp"
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
+#include "handlers/static_files/byte_range.hpp"
+#include "handlers/static_files/directory_listing.hpp"
+#include "handlers/static_files/preconditions.hpp"
 #include "http/http_date.hpp"
 
 namespace basehttp {
