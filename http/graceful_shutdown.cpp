@@ -66,7 +66,8 @@ void GracefulShutdown::begin_shutdown() {
   // Connections accepted but not heard from yet get a moment for their
   // first request (a client that connected has one on its way), answered
   // with Connection: close; then they are closed like the idle ones.
-  context_.sessions.for_each([](Session& session) { session.begin_shutdown(/*close_unheard=*/false); });
+  context_.sessions.for_each(
+      [](Session& session) { session.begin_shutdown(/*close_unheard=*/false); });
   unheard_timer_ = loop.run_after(std::min(kUnheardGrace, context_.options.drain_timeout), [this] {
     unheard_timer_ = 0;
     context_.sessions.for_each([](Session& session) { session.begin_shutdown(); });

@@ -34,9 +34,7 @@ class LoopGroup {
   /// How many loops serve (ServerOptions::threads).
   size_t size() const { return 1 + others_.size(); }
   /// The server of loop `index`; 0 is the one that runs serve_forever().
-  HTTPServer& operator[](size_t index) const {
-    return index == 0 ? primary_ : *others_[index - 1];
-  }
+  HTTPServer& operator[](size_t index) const { return index == 0 ? primary_ : *others_[index - 1]; }
   /// Runs `fn` with each loop's server on that loop's thread (this
   /// thread's own loop included, later, like the others).
   void for_each_loop(const std::function<void(HTTPServer&)>& fn) const;

@@ -226,8 +226,8 @@ class RequestHandler {
 
   Session* session_ = nullptr;
   ServerContext* context_ = nullptr;  // the session's
-  OutputQueue* output_ = nullptr;  // the connection's, cached for the request
-  bool logging_ = false;           // options().log_sink is set
+  OutputQueue* output_ = nullptr;     // the connection's, cached for the request
+  bool logging_ = false;              // options().log_sink is set
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
   Stage stage_ = Stage::kNone;

@@ -58,13 +58,13 @@ HTTPServer::HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& a
   context_ = std::make_unique<ServerContext>(loop_, table, std::move(options), this);
   context_->sessions.on_released = [this] { on_sessions_released(); };
   shutdown_ = std::make_unique<GracefulShutdown>(
-      *context_, GracefulShutdown::Hooks{
-                     [this] { acceptor_->close(); },
-                     [this](GracefulShutdown::Step step) {
-                       if (owned_group_ == nullptr) return;  // not the primary
-                       owned_group_->on_other_loops(
-                           [step](HTTPServer& other) { ((*other.shutdown_).*step)(); });
-                     }});
+      *context_, GracefulShutdown::Hooks{[this] { acceptor_->close(); },
+                                         [this](GracefulShutdown::Step step) {
+                                           if (owned_group_ == nullptr) return;  // not the primary
+                                           owned_group_->on_other_loops([step](HTTPServer& other) {
+                                             ((*other.shutdown_).*step)();
+                                           });
+                                         }});
   start_listening(address);
   if (group_ == nullptr) {
     owned_group_ = std::make_unique<LoopGroup>(*this, shares_listener(address));
@@ -138,8 +138,7 @@ void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
 void HTTPServer::on_sessions_released() {
   if (context_->shutting_down) {
     shutdown_->check_drained();
-  } else if (acceptor_->paused() &&
-             context_->sessions.size() < context_->options.max_connections) {
+  } else if (acceptor_->paused() && context_->sessions.size() < context_->options.max_connections) {
     acceptor_->resume();
   }
 }

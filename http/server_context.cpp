@@ -17,10 +17,9 @@ ServerContext::ServerContext(EventLoop& loop, const HandlerTable& handlers, Serv
       anchor(std::make_shared<ServerAnchor>(ServerAnchor{this, &loop})),
       response_head(this->options),
       states(this->options.limits),
-      timeouts(loop, this->options,
-               [](DeadlineEntry& entry, Wait wait) {
-                 static_cast<Session&>(entry).on_deadline(wait);
-               }),
+      timeouts(
+          loop, this->options,
+          [](DeadlineEntry& entry, Wait wait) { static_cast<Session&>(entry).on_deadline(wait); }),
       sessions(loop, anchor) {}
 
 ServerContext::~ServerContext() {

@@ -25,7 +25,8 @@ Session& SessionTable::open(ServerContext& context, FileDescriptor socket,
     slots_.emplace_back();
   }
   Slot& entry = slots_[slot];
-  entry.session = std::make_unique<Session>(context, std::move(socket), peer, slot, entry.generation);
+  entry.session =
+      std::make_unique<Session>(context, std::move(socket), peer, slot, entry.generation);
   ++live_;
   entry.session->start();
   return *entry.session;

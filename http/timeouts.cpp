@@ -28,8 +28,10 @@ std::array<DeadlineList, sizeof...(kIndex)> make_lists(const ServerOptions& opti
 const std::array<TimeoutRow, static_cast<size_t>(Wait::kCount)> kTimeoutRows = {{
     {Wait::kHeader, "header", [](const ServerOptions& o) { return o.header_timeout; },
      TimeoutKind::kHeader},
-    {Wait::kBody, "body", [](const ServerOptions& o) { return o.body_timeout; }, TimeoutKind::kBody},
-    {Wait::kSend, "send", [](const ServerOptions& o) { return o.send_timeout; }, TimeoutKind::kSend},
+    {Wait::kBody, "body", [](const ServerOptions& o) { return o.body_timeout; },
+     TimeoutKind::kBody},
+    {Wait::kSend, "send", [](const ServerOptions& o) { return o.send_timeout; },
+     TimeoutKind::kSend},
     {Wait::kIdle, "idle", idle_length, TimeoutKind::kCount},
     {Wait::kKeepAlive, "keep_alive", keep_alive_length, TimeoutKind::kKeepAlive},
 }};
@@ -40,9 +42,9 @@ Timeouts::Timeouts(EventLoop& loop, const ServerOptions& options, Expired on_exp
       lists_(make_lists(options, std::make_index_sequence<static_cast<size_t>(Wait::kCount)>())) {
   // Deadlines are checked a few times per shortest wait: fine enough, and
   // the tick only runs while some connection waits.
-  auto shortest = std::min({options.header_timeout, options.body_timeout, options.send_timeout,
-                            options.keep_alive_timeout,
-                            std::max(options.idle_release_after, milliseconds(1))});
+  auto shortest =
+      std::min({options.header_timeout, options.body_timeout, options.send_timeout,
+                options.keep_alive_timeout, std::max(options.idle_release_after, milliseconds(1))});
   tick_interval_ =
       std::clamp<EventLoop::Duration>(shortest / 4, milliseconds(5), milliseconds(1000));
 }

@@ -68,9 +68,7 @@ class Timeouts {
   /// How often the tick runs while somebody waits.
   EventLoop::Duration tick_interval() const { return tick_interval_; }
   /// The length of `wait` (for tests and logs).
-  EventLoop::Duration length(Wait wait) const {
-    return lists_[static_cast<size_t>(wait)].wait();
-  }
+  EventLoop::Duration length(Wait wait) const { return lists_[static_cast<size_t>(wait)].wait(); }
 
  private:
   void start_tick();

@@ -36,8 +36,8 @@ PairedSession::PairedSession(HTTPServer& server, int server_send_buffer) {
                  sizeof(server_send_buffer));
   }
   auto peer = SocketAddress::parse("127.0.0.1", 40000);
-  context_ = std::make_unique<ServerContext>(server.loop(), server.handlers(), server.options(),
-                                             &server);
+  context_ =
+      std::make_unique<ServerContext>(server.loop(), server.handlers(), server.options(), &server);
   session_ = std::make_unique<Session>(*context_, FileDescriptor(server_fd_), *peer, /*slot=*/0,
                                        /*generation=*/0);
   session_->start();

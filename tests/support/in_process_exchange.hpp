@@ -14,7 +14,7 @@
 namespace basehttp {
 class ServerContext;
 class Session;
-}
+}  // namespace basehttp
 
 namespace basehttp::testing {
 
