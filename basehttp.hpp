@@ -27,6 +27,7 @@
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
 #include "http/response_stream.hpp"
+#include "http/loop_group.hpp"
 #include "http/server.hpp"
 #include "http/server_options.hpp"
 #include "http/server_stats.hpp"
