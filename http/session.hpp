@@ -134,8 +134,9 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   // body, or output over the high-water mark holds (paused()); it is idle
   // when none of the request flags holds and no partial request is kept.
   // Only these combinations occur: dispatching_ with anything (a handler
-  // runs, maybe completing itself); reading_body_ implies
-  // awaiting_deferred_ (read_body() defers), body_paused_ and
+  // runs, maybe completing itself); once the handler returned,
+  // reading_body_ comes with awaiting_deferred_ (read_body() defers);
+  // body_paused_ and
   // delivering_body_ imply reading_body_; close_forced_ only until the
   // handler returns or calls read_body(); shutting_down_ never clears.
   bool dispatching_ = false;
