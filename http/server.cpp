@@ -44,6 +44,7 @@ HTTPServer::HTTPServer(ServerAddress address, HandlerTable& table, ServerOptions
       table_(table),
       options_(std::move(options)),
       response_head_(options_),
+      request_log_(options_.log_sink),
       deadlines_(options_) {
   start_listening(address);
   make_workers();
@@ -56,6 +57,7 @@ HTTPServer::HTTPServer(EventLoop& loop, ServerAddress address, HandlerTable& tab
       table_(table),
       options_(std::move(options)),
       response_head_(options_),
+      request_log_(options_.log_sink),
       deadlines_(options_) {
   start_listening(address);
   make_workers();

@@ -17,6 +17,7 @@
 
 #include "http/deferred_response.hpp"
 #include "http/handler_table.hpp"
+#include "http/request_log.hpp"
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
 #include "http/server_stats.hpp"
@@ -152,6 +153,7 @@ class HTTPServer {
   bool keep_alive_protocol_ = true;  // options_.protocol_version is HTTP/1.1
   bool logging_ = true;              // options_.log_sink is set
   ResponseHead response_head_;
+  RequestLog request_log_;  // writes to options_.log_sink: declared after it
   std::unique_ptr<Acceptor> acceptor_;
   SocketAddress address_;
   ServerStats stats_;  // kept by the sessions, loop thread
