@@ -1,8 +1,16 @@
 // The request path allocates nothing in steady state: keep-alive requests,
 // plaintext and json, one at a time and pipelined, through the in-process
-// exchange and through real sockets (counted on the server's loop thread).
+// exchange and through real sockets (counted on the server's loop thread),
+// with logging off and with it on, as basehttpd runs by default.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
+#include <regex>
 #include <string>
 
 #include "tests/support/allocation_counter.hpp"
@@ -73,6 +81,187 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"python_style_plaintext", true, "/plaintext", 1},
                       Case{"python_style_json_pipelined16", true, "/json", 16}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+// A log sink that allocates nothing itself: each line goes to /dev/null
+// with write(2), as the default sink's unbuffered stderr would, and is
+// counted; the last line is kept for a look at its bytes.
+class NullSink {
+ public:
+  NullSink() : fd_(::open("/dev/null", O_WRONLY | O_CLOEXEC)) {}
+  ~NullSink() { ::close(fd_); }
+  LogSink sink() {
+    return [this](std::string_view line) {
+      ++lines_;
+      bytes_ += line.size();
+      last_length_ = std::min(line.size(), sizeof(last_));
+      std::memcpy(last_, line.data(), last_length_);
+      (void)!::write(fd_, line.data(), line.size());
+    };
+  }
+  uint64_t lines() const { return lines_; }
+  uint64_t bytes() const { return bytes_; }
+  std::string_view last() const { return {last_, last_length_}; }
+
+ private:
+  int fd_;
+  uint64_t lines_ = 0;
+  uint64_t bytes_ = 0;
+  char last_[512];
+  size_t last_length_ = 0;
+};
+
+// Python's access line for the hello handlers' answer to `path`.
+bool is_access_line(std::string_view line, std::string_view path, int code) {
+  std::regex shape(
+      "127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4} \\d\\d:\\d\\d:\\d\\d\\] "
+      "\"GET " +
+      std::string(path) + " HTTP/1\\.1\" " + std::to_string(code) + " -\n");
+  return std::regex_match(line.begin(), line.end(), shape);
+}
+
+class SteadyStateLogging : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SteadyStateLogging, AllocatesNothingPerRequest) {
+  const Case& c = GetParam();
+  HandlerTable table = testing::hello_handlers(c.python_style ? testing::ResponseStyle::kPythonCalls
+                                                              : testing::ResponseStyle::kRespond);
+  NullSink log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  InProcessExchange exchange(table, options);
+  std::string batch = requests(c.path, c.pipelined);
+  ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  for (int i = 0; i < 100; ++i)
+    exchange.feed(batch);
+  uint64_t lines = log.lines(), bytes = log.bytes();
+  uint64_t before = thread_allocations();
+  for (int i = 0; i < 1000; ++i)
+    exchange.feed(batch);
+  EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * c.pipelined << " requests";
+  // Every request was logged, each line as long as the last (the time's
+  // text has one length): the count is not of a log that wrote nothing.
+  EXPECT_EQ(log.lines() - lines, 1000u * c.pipelined);
+  EXPECT_EQ(log.bytes() - bytes, 1000u * c.pipelined * log.last().size());
+  EXPECT_TRUE(is_access_line(log.last(), c.path, 200)) << log.last();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Requests, SteadyStateLogging,
+    ::testing::Values(Case{"plaintext", false, "/plaintext", 1},
+                      Case{"json_pipelined16", false, "/json", 16},
+                      Case{"python_style_plaintext", true, "/plaintext", 1},
+                      Case{"python_style_json_pipelined16", true, "/json", 16}),
+    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+// Points stderr at a file of its own while it lives (the default sink's
+// lines land there, to be counted), then puts it back.
+class StderrToFile {
+ public:
+  StderrToFile() {
+    char path[] = "/tmp/allocation_test_stderr_XXXXXX";
+    file_ = ::mkstemp(path);
+    ::unlink(path);
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    ::dup2(file_, STDERR_FILENO);
+  }
+  ~StderrToFile() { restore(); }
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::string contents() const {
+    std::string text;
+    char chunk[65536];
+    ssize_t n;
+    for (off_t at = 0; (n = ::pread(file_, chunk, sizeof(chunk), at)) > 0; at += n)
+      text.append(chunk, static_cast<size_t>(n));
+    return text;
+  }
+
+ private:
+  int file_ = -1;
+  int saved_ = -1;
+};
+
+// The default configuration: ServerOptions' own stderr sink.
+TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
+  for (auto style : {testing::ResponseStyle::kRespond, testing::ResponseStyle::kPythonCalls}) {
+    HandlerTable table = testing::hello_handlers(style);
+    InProcessExchange exchange(table, ServerOptions{});
+    std::string batch = requests("/plaintext", 16);
+    uint64_t allocations;
+    std::string logged;
+    {
+      StderrToFile redirect;
+      exchange.feed(batch);
+      for (int i = 0; i < 100; ++i)
+        exchange.feed(batch);
+      uint64_t before = thread_allocations();
+      for (int i = 0; i < 1000; ++i)
+        exchange.feed(batch);
+      allocations = thread_allocations() - before;
+      redirect.restore();
+      logged = redirect.contents();
+    }
+    EXPECT_EQ(allocations, 0u) << "over 16000 requests";
+    size_t first_end = logged.find('\n');
+    ASSERT_NE(first_end, std::string::npos) << "nothing logged";
+    std::string_view first(logged.data(), first_end + 1);
+    EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
+    EXPECT_EQ(logged.size(), 1101u * 16 * first.size());
+  }
+}
+
+// Error lines (log_error: printf, then escaping) on every request.
+TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    // A control byte and a backslash: the escaping has work to do.
+    h.log_error("no page at %.*s \x1b\\: code %d", static_cast<int>(h.path().size()),
+                h.path().data(), 404);
+    h.respond(404, "text/plain", "Not Found");
+  });
+  NullSink log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  InProcessExchange exchange(table, options);
+  std::string batch = requests("/missing", 16);
+  ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
+  for (int i = 0; i < 100; ++i)
+    exchange.feed(batch);
+  uint64_t lines = log.lines();
+  uint64_t before = thread_allocations();
+  for (int i = 0; i < 1000; ++i)
+    exchange.feed(batch);
+  EXPECT_EQ(thread_allocations() - before, 0u) << "over 16000 requests";
+  EXPECT_EQ(log.lines() - lines, 2u * 16000);  // the error line and the access line
+}
+
+// send_error() builds its page in a std::string the output queue then
+// owns: allocations the log must not add to.
+TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
+  auto allocations_per_request = [](bool logging) {
+    HandlerTable table;
+    table.on("GET", [](RequestHandler& h) { h.send_error(404); });
+    NullSink log;
+    ServerOptions options;
+    options.log_sink = logging ? log.sink() : LogSink();
+    InProcessExchange exchange(table, options);
+    std::string batch = requests("/missing", 16);
+    for (int i = 0; i < 100; ++i)
+      exchange.feed(batch);
+    uint64_t before = thread_allocations();
+    for (int i = 0; i < 1000; ++i)
+      exchange.feed(batch);
+    EXPECT_EQ(log.lines(), logging ? 2u * 1100 * 16 : 0u);
+    return thread_allocations() - before;
+  };
+  EXPECT_EQ(allocations_per_request(true), allocations_per_request(false));
+}
 
 // Per-phase latency is recorded on the request path too: still no allocation.
 TEST(SteadyStateWithLatencyHistograms, AllocatesNothingPerRequest) {
