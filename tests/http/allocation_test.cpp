@@ -38,49 +38,22 @@ struct Case {
   bool python_style;
   const char* path;
   int pipelined;
+  bool logging = false;  // to a NullSink, as basehttpd logs by default
 };
 
-// The counter itself: if it were not linked in, every test here would
-// see 0 and pass.
-TEST(AllocationCounter, CountsThisThreadsAllocations) {
-  uint64_t before = thread_allocations();
-  // A call of the function, not a new-expression: the compiler may not elide it.
-  void* block = ::operator new(64);
-  uint64_t after = thread_allocations();
-  ::operator delete(block);
-  EXPECT_EQ(after - before, 1u);
-}
-
-class SteadyState : public ::testing::TestWithParam<Case> {};
-
-TEST_P(SteadyState, AllocatesNothingPerRequest) {
-  const Case& c = GetParam();
-  HandlerTable table = testing::hello_handlers(c.python_style ? testing::ResponseStyle::kPythonCalls
-                                                              : testing::ResponseStyle::kRespond);
-  ServerOptions options;
-  options.log_sink = nullptr;
-  InProcessExchange exchange(table, options);
-  std::string batch = requests(c.path, c.pipelined);
-  std::string response = exchange.exchange(batch);
-  ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+// Feeds `batch` 100 times (buffers reach their size), then 1000 times, and
+// returns the allocations of those 1000; `produced` adds up their response bytes.
+uint64_t steady_allocations(InProcessExchange& exchange, std::string_view batch,
+                            size_t* produced = nullptr) {
   for (int i = 0; i < 100; ++i)
-    exchange.feed(batch);  // warm up: buffers reach their size
+    exchange.feed(batch);
   uint64_t before = thread_allocations();
-  size_t produced = 0;
-  for (int i = 0; i < 1000; ++i)
-    produced += exchange.feed(batch);
-  EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * c.pipelined << " requests";
-  EXPECT_EQ(produced, 1000 * response.size());
+  for (int i = 0; i < 1000; ++i) {
+    size_t bytes = exchange.feed(batch);
+    if (produced != nullptr) *produced += bytes;
+  }
+  return thread_allocations() - before;
 }
-
-INSTANTIATE_TEST_SUITE_P(
-    Requests, SteadyState,
-    ::testing::Values(Case{"plaintext", false, "/plaintext", 1},
-                      Case{"plaintext_pipelined16", false, "/plaintext", 16},
-                      Case{"json", false, "/json", 1}, Case{"json_pipelined16", false, "/json", 16},
-                      Case{"python_style_plaintext", true, "/plaintext", 1},
-                      Case{"python_style_json_pipelined16", true, "/json", 16}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 // A log sink that allocates nothing itself: each line goes to /dev/null
 // with write(2), as the default sink's unbuffered stderr would, and is
@@ -89,6 +62,8 @@ class NullSink {
  public:
   NullSink() : fd_(::open("/dev/null", O_WRONLY | O_CLOEXEC)) {}
   ~NullSink() { ::close(fd_); }
+  NullSink(const NullSink&) = delete;
+  NullSink& operator=(const NullSink&) = delete;
   LogSink sink() {
     return [this](std::string_view line) {
       ++lines_;
@@ -119,41 +94,57 @@ bool is_access_line(std::string_view line, std::string_view path, int code) {
   return std::regex_match(line.begin(), line.end(), shape);
 }
 
-class SteadyStateLogging : public ::testing::TestWithParam<Case> {};
+// The counter itself: if it were not linked in, every test here would
+// see 0 and pass.
+TEST(AllocationCounter, CountsThisThreadsAllocations) {
+  uint64_t before = thread_allocations();
+  // A call of the function, not a new-expression: the compiler may not elide it.
+  void* block = ::operator new(64);
+  uint64_t after = thread_allocations();
+  ::operator delete(block);
+  EXPECT_EQ(after - before, 1u);
+}
 
-TEST_P(SteadyStateLogging, AllocatesNothingPerRequest) {
+class SteadyState : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SteadyState, AllocatesNothingPerRequest) {
   const Case& c = GetParam();
   HandlerTable table = testing::hello_handlers(c.python_style ? testing::ResponseStyle::kPythonCalls
                                                               : testing::ResponseStyle::kRespond);
   NullSink log;
   ServerOptions options;
-  options.log_sink = log.sink();
+  options.log_sink = c.logging ? log.sink() : nullptr;
   InProcessExchange exchange(table, options);
   std::string batch = requests(c.path, c.pipelined);
-  ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-  for (int i = 0; i < 100; ++i)
-    exchange.feed(batch);
+  std::string response = exchange.exchange(batch);
+  ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
   uint64_t lines = log.lines(), bytes = log.bytes();
-  uint64_t before = thread_allocations();
-  for (int i = 0; i < 1000; ++i)
-    exchange.feed(batch);
-  EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * c.pipelined << " requests";
+  size_t produced = 0;
+  EXPECT_EQ(steady_allocations(exchange, batch, &produced), 0u)
+      << "over " << 1000 * c.pipelined << " requests";
+  EXPECT_EQ(produced, 1000 * response.size());
+  if (!c.logging) return;
   // Every request was logged, each line as long as the last (the time's
   // text has one length): the count is not of a log that wrote nothing.
-  EXPECT_EQ(log.lines() - lines, 1000u * c.pipelined);
-  EXPECT_EQ(log.bytes() - bytes, 1000u * c.pipelined * log.last().size());
+  EXPECT_EQ(log.lines() - lines, 1100u * c.pipelined);  // warm-up included
+  EXPECT_EQ(log.bytes() - bytes, 1100u * c.pipelined * log.last().size());
   EXPECT_TRUE(is_access_line(log.last(), c.path, 200)) << log.last();
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Requests, SteadyStateLogging,
+    Requests, SteadyState,
     ::testing::Values(Case{"plaintext", false, "/plaintext", 1},
-                      Case{"json_pipelined16", false, "/json", 16},
+                      Case{"plaintext_pipelined16", false, "/plaintext", 16},
+                      Case{"json", false, "/json", 1}, Case{"json_pipelined16", false, "/json", 16},
                       Case{"python_style_plaintext", true, "/plaintext", 1},
-                      Case{"python_style_json_pipelined16", true, "/json", 16}),
+                      Case{"python_style_json_pipelined16", true, "/json", 16},
+                      Case{"logging_plaintext", false, "/plaintext", 1, true},
+                      Case{"logging_json_pipelined16", false, "/json", 16, true},
+                      Case{"logging_python_style_plaintext", true, "/plaintext", 1, true},
+                      Case{"logging_python_style_json_pipelined16", true, "/json", 16, true}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-// Points stderr at a file of its own while it lives (the default sink's
+// Points stderr at a temporary file while it lives (the default sink's
 // lines land there, to be counted), then puts it back.
 class StderrToFile {
  public:
@@ -165,7 +156,12 @@ class StderrToFile {
     saved_ = ::dup(STDERR_FILENO);
     ::dup2(file_, STDERR_FILENO);
   }
-  ~StderrToFile() { restore(); }
+  ~StderrToFile() {
+    restore();
+    ::close(file_);
+  }
+  StderrToFile(const StderrToFile&) = delete;
+  StderrToFile& operator=(const StderrToFile&) = delete;
   void restore() {
     if (saved_ < 0) return;
     std::fflush(stderr);
@@ -197,13 +193,7 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     std::string logged;
     {
       StderrToFile redirect;
-      exchange.feed(batch);
-      for (int i = 0; i < 100; ++i)
-        exchange.feed(batch);
-      uint64_t before = thread_allocations();
-      for (int i = 0; i < 1000; ++i)
-        exchange.feed(batch);
-      allocations = thread_allocations() - before;
+      allocations = steady_allocations(exchange, batch);
       redirect.restore();
       logged = redirect.contents();
     }
@@ -212,7 +202,7 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     ASSERT_NE(first_end, std::string::npos) << "nothing logged";
     std::string_view first(logged.data(), first_end + 1);
     EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
-    EXPECT_EQ(logged.size(), 1101u * 16 * first.size());
+    EXPECT_EQ(logged.size(), 1100u * 16 * first.size());
   }
 }
 
@@ -230,37 +220,26 @@ TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
   options.log_sink = log.sink();
   InProcessExchange exchange(table, options);
   std::string batch = requests("/missing", 16);
-  ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u);
-  for (int i = 0; i < 100; ++i)
-    exchange.feed(batch);
-  uint64_t lines = log.lines();
-  uint64_t before = thread_allocations();
-  for (int i = 0; i < 1000; ++i)
-    exchange.feed(batch);
-  EXPECT_EQ(thread_allocations() - before, 0u) << "over 16000 requests";
-  EXPECT_EQ(log.lines() - lines, 2u * 16000);  // the error line and the access line
+  EXPECT_EQ(steady_allocations(exchange, batch), 0u) << "over 16000 requests";
+  EXPECT_EQ(log.lines(), 2u * 1100 * 16);  // the error line and the access line
+  EXPECT_TRUE(is_access_line(log.last(), "/missing", 404)) << log.last();
 }
 
 // send_error() builds its page in a std::string the output queue then
-// owns: allocations the log must not add to.
+// owns (one allocation per request, logging or not): the log must add none.
 TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
-  auto allocations_per_request = [](bool logging) {
+  auto allocations = [](bool logging) {
     HandlerTable table;
     table.on("GET", [](RequestHandler& h) { h.send_error(404); });
     NullSink log;
     ServerOptions options;
-    options.log_sink = logging ? log.sink() : LogSink();
+    options.log_sink = logging ? log.sink() : nullptr;
     InProcessExchange exchange(table, options);
-    std::string batch = requests("/missing", 16);
-    for (int i = 0; i < 100; ++i)
-      exchange.feed(batch);
-    uint64_t before = thread_allocations();
-    for (int i = 0; i < 1000; ++i)
-      exchange.feed(batch);
+    uint64_t count = steady_allocations(exchange, requests("/missing", 16));
     EXPECT_EQ(log.lines(), logging ? 2u * 1100 * 16 : 0u);
-    return thread_allocations() - before;
+    return count;
   };
-  EXPECT_EQ(allocations_per_request(true), allocations_per_request(false));
+  EXPECT_EQ(allocations(true), allocations(false));
 }
 
 // Per-phase latency is recorded on the request path too: still no allocation.
@@ -273,12 +252,8 @@ TEST(SteadyStateWithLatencyHistograms, AllocatesNothingPerRequest) {
     InProcessExchange exchange(table, options);
     std::string batch = requests("/plaintext", pipelined);
     ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-    for (int i = 0; i < 100; ++i)
-      exchange.feed(batch);
-    uint64_t before = thread_allocations();
-    for (int i = 0; i < 1000; ++i)
-      exchange.feed(batch);
-    EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * pipelined << " requests";
+    EXPECT_EQ(steady_allocations(exchange, batch), 0u)
+        << "over " << 1000 * pipelined << " requests";
   }
 }
 
