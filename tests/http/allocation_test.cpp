@@ -40,6 +40,9 @@ struct Case {
   int pipelined;
   bool logging = false;  // to a NullSink, as basehttpd logs by default
 };
+void PrintTo(const Case& c, std::ostream* out) {
+  *out << c.name;
+}
 
 // Feeds `batch` 100 times (buffers reach their size), then 1000 times, and
 // returns the allocations of those 1000; `produced` adds up their response bytes.
@@ -226,7 +229,7 @@ TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
 }
 
 // send_error() builds its page in a std::string the output queue then
-// owns (one allocation per request, logging or not): the log must add none.
+// owns (two allocations per request, logging or not): the log must add none.
 TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
   auto allocations = [](bool logging) {
     HandlerTable table;
