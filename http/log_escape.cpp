@@ -66,7 +66,15 @@ LogEscapeResult escape_for_log(std::string_view text, char* out, size_t capacity
       i += 8;
       n += 8;
     }
-    if (i == text.size()) break;
+    size_t rest = text.size() - i;
+    if (rest == 0) break;
+    if (rest >= 4 && rest < 8 && capacity - n >= rest &&
+        !needs_escape(byte_scan::load_4_to_8(text.data() + i, rest), quotes)) {
+      std::memcpy(out + n, text.data() + i, rest);  // the last few, in one word
+      i += rest;
+      n += rest;
+      break;
+    }
     auto c = static_cast<uint8_t>(text[i]);
     if (c >= 0x20 && c < 0x7f) {
       bool escaped = c == '\\' || (c == '"' && quotes == LogQuotes::kEscaped);
