@@ -462,8 +462,10 @@ void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecyc
                    static_cast<int>(handover.child()));
       server.shutdown();  // on the loop: starts the drain, returns at once
     };
-    if (!handover.start(server.listening_fd(), restart, std::chrono::seconds(30), done, &error)) {
-      std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n", error.c_str());
+    auto started = handover.start(server.listening_fd(), restart, std::chrono::seconds(30), done);
+    if (!started) {
+      std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n",
+                   started.message().c_str());
     }
   });
   if (basehttp::AccessLog* log = lifecycle.access_log) {

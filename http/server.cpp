@@ -92,17 +92,20 @@ void HTTPServer::post(std::function<void(HTTPServer&)> fn) {
 
 FileDescriptor HTTPServer::open_listener(const ServerAddress& address) {
   share_listener_ = address.listening_fd >= 0 || !address.unix_path.empty();
-  if (address.listening_fd >= 0) return adopt_listening_socket(address.listening_fd);
+  if (address.listening_fd >= 0) {
+    return adopt_listening_socket(address.listening_fd).value_or_throw();
+  }
   if (options_.threads > 1 && !share_listener_) {
     options_.listen.reuse_port = true;  // each loop listens on the port
   }
   if (!address.unix_path.empty()) {
     FileDescriptor listening =
-        listen_unix(address.unix_path, static_cast<mode_t>(address.unix_mode), options_.listen);
+        listen_unix(address.unix_path, static_cast<mode_t>(address.unix_mode), options_.listen)
+            .value_or_throw();
     unix_path_ = address.unix_path;
     return listening;
   }
-  return listen_tcp(bind_address(address), options_.listen);
+  return listen_tcp(bind_address(address), options_.listen).value_or_throw();
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {
