@@ -8,7 +8,7 @@
 #include "http/byte_scan.hpp"
 #include "http/html_escape.hpp"
 #include "http/log_escape.hpp"
-#include "http/server.hpp"
+#include "http/server_context.hpp"
 #include "http/session.hpp"
 
 namespace basehttp {
@@ -115,15 +115,20 @@ const SocketAddress& RequestHandler::client_address() const {
   return session_->connection().peer();
 }
 HTTPServer& RequestHandler::server() const {
-  return session_->server();
+  return *context_->server;
 }
 const ServerOptions& RequestHandler::options() const {
-  return session_->server().options();
+  return context_->options;
+}
+
+void RequestHandler::attach(Session& session) {
+  session_ = &session;
+  context_ = &session.context();
 }
 
 void RequestHandler::begin(const Request* request, bool parsed) {
   output_ = &session_->connection().output();
-  logging_ = session_->server().logging_;
+  logging_ = context_->logging;
   request_ = request;
   parsed_ = parsed;
   stage_ = Stage::kNone;
@@ -136,7 +141,7 @@ void RequestHandler::begin(const Request* request, bool parsed) {
           byte_scan::same(base() + request->method.offset, "HEAD", 4);
   // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
   // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
-  close_connection_ = !parsed || !request->keep_alive || !session_->server().keep_alive_protocol_;
+  close_connection_ = !parsed || !request->keep_alive || !context_->keep_alive_protocol;
 }
 
 // ---- response ----
@@ -172,22 +177,21 @@ void RequestHandler::queue_field(std::string_view name, std::string_view value) 
 
 void RequestHandler::send_response(int code, std::string_view message) {
   log_request(code);
-  HTTPServer& server = session_->server();
-  std::time_t now = server.loop().wall_seconds();
+  std::time_t now = context_->loop.wall_seconds();
   if (code == 200 && message.empty()) {  // the common head, in one copy
-    queue(server.response_head_.ok_head(now));
+    queue(context_->response_head.ok_head(now));
     status_ = code;
     stage_ = Stage::kHeaders;
     return;
   }
   send_response_only(code, message);
-  queue(server.response_head_.server_and_date(now));
+  queue(context_->response_head.server_and_date(now));
 }
 
 void RequestHandler::send_response_only(int code, std::string_view message) {
   status_ = code;
   stage_ = Stage::kHeaders;
-  std::string_view cached = session_->server().response_head_.status_line(code);
+  std::string_view cached = context_->response_head.status_line(code);
   if (message.empty() && !cached.empty()) {
     queue(cached);
     return;
@@ -259,7 +263,7 @@ void RequestHandler::end_headers() {
   if (session_->shutting_down()) close_connection_ = true;
   if (body_allowed_ && !framing_set_) {
     bool client_takes_chunked =
-        parsed_ && request_->at_least_1_1() && session_->server().keep_alive_protocol_;
+        parsed_ && request_->at_least_1_1() && context_->keep_alive_protocol;
     if (client_takes_chunked) {
       queue("Transfer-Encoding: chunked\r\n");
       chunked_ = true;
@@ -303,14 +307,13 @@ void RequestHandler::respond(int code, std::string_view content_type, std::strin
                                 : request_->at_least_1_1() ? std::string_view()
                                                            : "Connection: keep-alive\r\n";
   // The whole head, and a small body, in one piece of the output block.
-  HTTPServer& server = session_->server();
-  std::time_t now = server.loop().wall_seconds();
+  std::time_t now = context_->loop.wall_seconds();
   std::string_view head;
   if (code == 200) {
-    head = server.response_head_.ok_head(now);
+    head = context_->response_head.ok_head(now);
   } else {
     send_response_only(code);
-    head = server.response_head_.server_and_date(now);
+    head = context_->response_head.server_and_date(now);
   }
   status_ = code;
   constexpr std::string_view kType = "Content-Type: ";
@@ -595,7 +598,7 @@ std::string RequestHandler::version_string() const {
 }
 
 std::string RequestHandler::date_time_string() const {
-  return date_time_string(session_->server().loop().wall_seconds());
+  return date_time_string(context_->loop.wall_seconds());
 }
 
 std::string RequestHandler::date_time_string(std::time_t timestamp) const {
@@ -603,7 +606,7 @@ std::string RequestHandler::date_time_string(std::time_t timestamp) const {
 }
 
 std::string RequestHandler::log_date_time_string() const {
-  return format_log_time(session_->server().loop().wall_seconds());
+  return format_log_time(context_->loop.wall_seconds());
 }
 
 std::string RequestHandler::address_string() const {

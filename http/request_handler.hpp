@@ -36,6 +36,7 @@
 namespace basehttp {
 
 class HTTPServer;
+class ServerContext;
 class Session;
 
 class RequestHandler {
@@ -187,15 +188,12 @@ class RequestHandler {
   /// Body bytes written so far (for HEAD: the bytes that would have been).
   uint64_t body_bytes() const { return body_bytes_; }
 
- private:
-  friend class Session;
-  friend class HTTPServer;
-  friend struct RequestState;
-  enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone };
-
+ protected:
+  // The server's side (HandlerDriver makes these public to it alone).
   RequestHandler() = default;
+  ~RequestHandler() = default;
   /// Lent to `session` for its requests (states are pooled by the server).
-  void attach(Session& session) { session_ = &session; }
+  void attach(Session& session);
   /// Starts a new request; `request` may be partial after a parse error.
   void begin(const Request* request, bool parsed);
   /// Completes framing after the handler returned (or its deferred
@@ -206,6 +204,9 @@ class RequestHandler {
   void fail(const char* what);
   bool deferred() const { return deferred_; }
   void clear_deferred() { deferred_ = false; }
+
+ private:
+  enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone };
 
   const char* base() const;
   OutputQueue& output() const { return *output_; }
@@ -224,8 +225,9 @@ class RequestHandler {
   void vlog(const char* format, va_list args);
 
   Session* session_ = nullptr;
-  OutputQueue* output_ = nullptr;  // the connection's, cached for the request
-  bool logging_ = false;           // options().log_sink is set
+  ServerContext* context_ = nullptr;  // the session's
+  OutputQueue* output_ = nullptr;     // the connection's, cached for the request
+  bool logging_ = false;              // options().log_sink is set
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
   Stage stage_ = Stage::kNone;
