@@ -42,6 +42,9 @@ class SysError {
     // A failure without a cause would read as success.
     if (error_ == 0) abort_without_cause();
   }
+  /// Same with a fixed name: `SysError(errno, "pipe2")` reads errno before
+  /// any string is built (an allocation may change errno).
+  SysError(int error, const char* what) : SysError(error, std::string(what)) {}
 
   int error() const { return error_; }
   const std::string& what() const { return what_; }
