@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "reactor/stream_io.hpp"
 #include "tests/reactor/scripted_transport.hpp"
 
 namespace basehttp {
