@@ -6,9 +6,9 @@
 // The plain socket is not a Transport object: a Connection without one
 // calls PlainTransport's inline syscall wrappers (see stream_io.hpp for
 // why). A transport implements the same calls, with the same results:
-// a byte count, or -errno; never -EINTR (retry inside), and -EAGAIN when
-// the call cannot progress until the socket becomes ready, which readiness
-// being said by wants().
+// a byte count, or -errno; never -EINTR (it retries inside), and -EAGAIN
+// when the call cannot progress until the socket becomes ready, wants()
+// then saying which readiness.
 #pragma once
 
 #include <sys/types.h>
@@ -33,9 +33,10 @@ class Transport {
   /// -EAGAIN), 0 at the end of the stream, or -errno. `fd` is the socket.
   virtual ssize_t read(int fd, char* data, size_t size) = 0;
 
-  /// Writes the gather list `vectors[0..count)`: the bytes taken (from the
-  /// front, possibly fewer than offered), or -errno. After -EAGAIN or a
-  /// short count the next call offers the untaken bytes first, unchanged,
+  /// Writes the gather list `vectors[0..count)`: the bytes taken from the
+  /// front, possibly fewer than offered (the queue writes again until
+  /// -EAGAIN; 0 is taken for "full"), or -errno. After -EAGAIN or a short
+  /// count, the next call offers the untaken bytes first, unchanged,
   /// possibly from another address and followed by more (what OpenSSL asks
   /// with SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER and partial writes). `more`:
   /// a file region follows at once, so the bytes may wait to share a packet.
