@@ -53,8 +53,8 @@ void GracefulShutdown::mark_draining() {
 }
 
 void GracefulShutdown::begin_shutdown() {
-  if (context_.shutting_down) return;
-  context_.shutting_down = true;
+  if (context_.shutting_down || stopping_) return;
+  stopping_ = true;
   context_.draining = true;
   EventLoop& loop = context_.loop;
   if (delay_timer_ != 0) {
@@ -62,7 +62,10 @@ void GracefulShutdown::begin_shutdown() {
     delay_timer_ = 0;
   }
   hooks_.on_other_loops(&GracefulShutdown::begin_shutdown);
+  // Clients that connected before now wait in the backlog: they are taken
+  // (and get the grace below) rather than reset by closing the listener.
   hooks_.stop_accepting();
+  context_.shutting_down = true;
   // Connections accepted but not heard from yet get a moment for their
   // first request (a client that connected has one on its way), answered
   // with Connection: close; then they are closed like the idle ones.

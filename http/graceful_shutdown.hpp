@@ -22,7 +22,8 @@ class GracefulShutdown {
   /// One of the steps below, for fanning it out to the other loops.
   using Step = void (GracefulShutdown::*)();
   struct Hooks {
-    /// Closes the listening socket.
+    /// Takes the connections already in the backlog, then closes the
+    /// listening socket.
     std::function<void()> stop_accepting;
     /// Runs `step` on the other loops' servers, each on its own thread.
     std::function<void(Step step)> on_other_loops;
@@ -60,6 +61,7 @@ class GracefulShutdown {
   EventLoop::TimerId delay_timer_ = 0;    // the shutdown_delay, while it runs
   EventLoop::TimerId unheard_timer_ = 0;  // closes connections not heard from (begin_shutdown)
   EventLoop::TimerId drain_timer_ = 0;
+  bool stopping_ = false;  // inside begin_shutdown(), before shutting_down is set
   std::mutex mutex_;
   std::condition_variable changed_;
   bool serving_ = false;  // inside serve_forever()

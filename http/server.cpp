@@ -58,7 +58,10 @@ HTTPServer::HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& a
   context_ = std::make_unique<ServerContext>(loop_, table, std::move(options), this);
   context_->sessions.on_released = [this] { on_sessions_released(); };
   shutdown_ = std::make_unique<GracefulShutdown>(
-      *context_, GracefulShutdown::Hooks{[this] { acceptor_->close(); },
+      *context_, GracefulShutdown::Hooks{[this] {
+                                           acceptor_->take_backlog();
+                                           acceptor_->close();
+                                         },
                                          [this](GracefulShutdown::Step step) {
                                            if (owned_group_ == nullptr) return;  // not the primary
                                            owned_group_->on_other_loops([step](HTTPServer& other) {

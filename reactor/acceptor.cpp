@@ -95,6 +95,10 @@ void Acceptor::resume() {
   if (retry_timer_ == 0) accept_pending();
 }
 
+void Acceptor::take_backlog() {
+  if (!paused_ && retry_timer_ == 0) accept_pending();
+}
+
 void Acceptor::close() {
   if (retry_timer_ != 0) {
     loop_.cancel(retry_timer_);

@@ -39,7 +39,12 @@ class Acceptor final : public IoHandler {
   /// Takes connections again, including those that queued while paused.
   void resume();
   bool paused() const { return paused_; }
-  /// Stops listening for good and closes the socket: new clients are refused.
+  /// Takes the connections already waiting in the backlog (unless paused),
+  /// e.g. before close(): clients that connected before a shutdown are
+  /// served rather than reset by the close.
+  void take_backlog();
+  /// Stops listening for good and closes the socket: new clients are
+  /// refused, and those still in the backlog are reset.
   void close();
 
  private:

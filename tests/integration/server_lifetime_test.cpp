@@ -120,5 +120,38 @@ TEST(ServerLifetime, DestroyedOnASharedLoopWithWorkPending) {
   std::filesystem::remove_all(folder);
 }
 
+// A client that connected before the shutdown began is still in the
+// listener's backlog when the listener closes: it is served (with
+// Connection: close), not reset by the close.
+TEST(ServerLifetime, ShutdownServesConnectionsStillInTheBacklog) {
+  std::unique_ptr<RawClient> waiting;
+  uint16_t port = 0;
+  HandlerTable table;
+  table.on("GET", [&](RequestHandler& handler) {
+    if (handler.path() == "/stop") {
+      // On the loop thread: this connection completes in the kernel and
+      // waits in the backlog, unaccepted, while the shutdown begins.
+      waiting = std::make_unique<RawClient>(port);
+      ASSERT_TRUE(waiting->connected());
+      ASSERT_TRUE(waiting->send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n"));
+      handler.server().shutdown();
+    }
+    send_text(handler, 200, handler.path());
+  });
+  testing::TestServer server(table);
+  port = server.port();
+  RawClient first(port);
+  ASSERT_TRUE(first.send("GET /stop HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto stopped = first.read_response();
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->body, "/stop");
+  ASSERT_TRUE(waiting);
+  auto late = waiting->read_response();
+  ASSERT_TRUE(late) << "the connection in the backlog was not answered";
+  EXPECT_EQ(late->status, 200);
+  EXPECT_EQ(late->body, "/late");
+  EXPECT_EQ(late->header("Connection"), "close");
+}
+
 }  // namespace
 }  // namespace basehttp
