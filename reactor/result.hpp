@@ -83,27 +83,41 @@ inline const std::string& no_text() {
 
 }  // namespace result_detail
 
-template <class T>
-class [[nodiscard]] SysResult {
- public:
-  /// Success.
-  SysResult(T value) : value_(std::move(value)) {}
-  /// Failure.
-  SysResult(SysError error) : error_(std::move(error)) {}
+namespace result_detail {
 
+/// What SysResult<T> and SysResult<void> share: success, or the failure.
+class Outcome {
+ public:
   bool ok() const { return !error_.has_value(); }
   explicit operator bool() const { return ok(); }
   /// The errno value; 0 on success.
   int error() const { return ok() ? 0 : error_->error(); }
   /// The failed step; empty on success.
-  const std::string& what() const { return ok() ? result_detail::no_text() : error_->what(); }
+  const std::string& what() const { return ok() ? no_text() : error_->what(); }
   /// "what: strerror" on failure; empty on success.
   std::string message() const { return ok() ? std::string() : error_->message(); }
   /// The failure; aborts on success (check ok() first).
   const SysError& failure() const {
-    if (ok()) result_detail::abort_with("failure() of a success", {});
+    if (ok()) abort_with("failure() of a success", {});
     return *error_;
   }
+
+ protected:
+  Outcome() = default;
+  explicit Outcome(SysError error) : error_(std::move(error)) {}
+
+  std::optional<SysError> error_;
+};
+
+}  // namespace result_detail
+
+template <class T>
+class [[nodiscard]] SysResult : public result_detail::Outcome {
+ public:
+  /// Success.
+  SysResult(T value) : value_(std::move(value)) {}
+  /// Failure.
+  SysResult(SysError error) : Outcome(std::move(error)) {}
 
   /// The value; aborts on failure (check ok() first).
   T& value() & { return checked(); }
@@ -122,34 +136,21 @@ class [[nodiscard]] SysResult {
   }
 
   std::optional<T> value_;
-  std::optional<SysError> error_;
 };
 
 /// A call that yields nothing but may fail.
 template <>
-class [[nodiscard]] SysResult<void> {
+class [[nodiscard]] SysResult<void> : public result_detail::Outcome {
  public:
   /// Success.
   SysResult() = default;
   /// Failure.
-  SysResult(SysError error) : error_(std::move(error)) {}
+  SysResult(SysError error) : Outcome(std::move(error)) {}
 
-  bool ok() const { return !error_.has_value(); }
-  explicit operator bool() const { return ok(); }
-  int error() const { return ok() ? 0 : error_->error(); }
-  const std::string& what() const { return ok() ? result_detail::no_text() : error_->what(); }
-  std::string message() const { return ok() ? std::string() : error_->message(); }
-  const SysError& failure() const {
-    if (ok()) result_detail::abort_with("failure() of a success", {});
-    return *error_;
-  }
   /// Throws std::system_error on failure (constructors and start-up code).
   void throw_if_failed() const {
     if (!ok()) error_->throw_error();
   }
-
- private:
-  std::optional<SysError> error_;
 };
 
 }  // namespace basehttp

@@ -16,18 +16,14 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/fd_watch.hpp"
 #include "tests/reactor/scripted_transport.hpp"
+#include "tests/support/loop_watchdog.hpp"
 
 namespace basehttp {
 namespace {
 
 using std::chrono::milliseconds;
 
-void watchdog(EventLoop& loop, milliseconds limit = milliseconds(5000)) {
-  loop.run_after(limit, [&loop] {
-    ADD_FAILURE() << "watchdog: the loop ran too long";
-    loop.stop();
-  });
-}
+using testing::watchdog;
 
 // Collects the connection's input; `on_input` (if set) decides what to do.
 struct RecordingHandler final : ConnectionHandler {

@@ -1,6 +1,7 @@
 // Tests reactor/event_loop: posting across threads, stop, timers, run_soon,
 // signals through signalfd, and stop() from a signal handler.
 #include "reactor/event_loop.hpp"
+#include "tests/support/loop_watchdog.hpp"
 
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -18,13 +19,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Ends a test's loop after `limit` even if the awaited condition never comes.
-void watchdog(EventLoop& loop, milliseconds limit = milliseconds(5000)) {
-  loop.run_after(limit, [&loop] {
-    ADD_FAILURE() << "watchdog: the loop ran too long";
-    loop.stop();
-  });
-}
+using testing::watchdog;
 
 TEST(EventLoop, RunsPostedFunctionsOnTheLoopThread) {
   EventLoop loop;

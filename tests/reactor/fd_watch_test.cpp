@@ -12,18 +12,14 @@
 
 #include "reactor/event_loop.hpp"
 #include "reactor/file_descriptor.hpp"
+#include "tests/support/loop_watchdog.hpp"
 
 namespace basehttp {
 namespace {
 
 using std::chrono::milliseconds;
 
-void watchdog(EventLoop& loop, milliseconds limit = milliseconds(5000)) {
-  loop.run_after(limit, [&loop] {
-    ADD_FAILURE() << "watchdog: the loop ran too long";
-    loop.stop();
-  });
-}
+using testing::watchdog;
 
 struct Pipe {
   Pipe() {
