@@ -85,6 +85,17 @@ const ServerOptions& RequestHandler::options() const {
 
 // ---- what the response writer needs from the server: gathered here only ----
 
+void RequestHandler::attach(Session& session) {
+  session_ = &session;
+  HTTPServer& server = session.server();
+  ResponseWriter::Setup setup;
+  setup.heads = &server.response_head_;
+  setup.responses = &server.options().responses;
+  setup.protocol_version = server.options().protocol_version;
+  setup.keep_alive_protocol = server.keep_alive_protocol_;
+  writer_.attach(session.connection().output(), setup);
+}
+
 void RequestHandler::begin(const Request* request, bool parsed) {
   HTTPServer& server = session_->server();
   logging_ = server.logging_;
@@ -92,18 +103,12 @@ void RequestHandler::begin(const Request* request, bool parsed) {
   parsed_ = parsed;
   deferred_ = false;
   reroutes_ = 0;
-  ResponseWriter::Setup setup;
-  setup.heads = &server.response_head_;
-  setup.responses = &server.options().responses;
-  setup.protocol_version = server.options().protocol_version;
-  setup.keep_alive_protocol = server.keep_alive_protocol_;
-  setup.head = parsed && request->method.length == 4 &&
-               byte_scan::same(base() + request->method.offset, "HEAD", 4);
-  setup.client_1_1 = parsed && request->at_least_1_1();
+  bool head = parsed && request->method.length == 4 &&
+              byte_scan::same(base() + request->method.offset, "HEAD", 4);
   // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
   // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
-  setup.close = !parsed || !request->keep_alive || !server.keep_alive_protocol_;
-  writer_.start(session_->connection().output(), setup);
+  bool close = !parsed || !request->keep_alive || !server.keep_alive_protocol_;
+  writer_.start(head, parsed && request->at_least_1_1(), close);
 }
 
 ResponseWriter& RequestHandler::writer() {
@@ -134,14 +139,13 @@ void RequestHandler::end_headers() {
 }
 
 void RequestHandler::respond(int code, std::string_view content_type, std::string_view body) {
-  ResponseWriter& out = writer();
-  if (out.stage() != Stage::kNone) {
+  // Logged after the bytes are queued (they leave later anyway): the
+  // common path then keeps nothing across the writer's call.
+  if (!writer().respond(code, content_type, body)) [[unlikely]] {
     log_error("respond(%d) after the response started: closing", code);
-    out.set_close_connection(true);
     return;
   }
   log_request(code);
-  out.respond(code, content_type, body);
 }
 
 void RequestHandler::flush_headers() {
@@ -213,8 +217,12 @@ void send_unsupported_method(RequestHandler& handler) {
 }
 
 void RequestHandler::finish() {
+  if (writer_.stage() == Stage::kBody) [[likely]] {  // nothing left that needs the clock
+    writer_.finish();
+    return;
+  }
   ResponseWriter& out = writer();
-  if (out.stage() == Stage::kNone) [[unlikely]] {
+  if (out.stage() == Stage::kNone) {
     if (out.status() == 101) {
       // The client now speaks the protocol it switched to: a 500 would
       // reach it as bytes of that protocol.

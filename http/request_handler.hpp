@@ -203,7 +203,7 @@ class RequestHandler {
 
   RequestHandler() = default;
   /// Lent to `session` for its requests (states are pooled by the server).
-  void attach(Session& session) { session_ = &session; }
+  void attach(Session& session);
   /// Starts a new request; `request` may be partial after a parse error.
   void begin(const Request* request, bool parsed);
   /// Completes framing after the handler returned (or its deferred

@@ -39,22 +39,6 @@ constexpr bool frames_content(int code) {
 
 }  // namespace
 
-void ResponseWriter::start(OutputQueue& out, const Setup& setup) {
-  out_ = &out;
-  heads_ = setup.heads;
-  responses_ = setup.responses;
-  protocol_version_ = setup.protocol_version;
-  keep_alive_protocol_ = setup.keep_alive_protocol;
-  client_1_1_ = setup.client_1_1;
-  head_ = setup.head;
-  close_connection_ = setup.close;
-  stage_ = Stage::kNone;
-  status_ = 0;
-  chunked_ = framing_set_ = has_content_length_ = connection_header_sent_ = false;
-  body_allowed_ = true;
-  content_length_ = body_bytes_ = 0;
-}
-
 void ResponseWriter::queue_sanitized(std::string_view text) {
   if (!byte_scan::has_control_bytes(text.data(), text.size())) {
     queue(text);
@@ -326,7 +310,7 @@ ResponseWriter::Written ResponseWriter::write_file(std::shared_ptr<const FileDes
   return result;
 }
 
-void ResponseWriter::finish() {
+void ResponseWriter::finish_unusual() {
   if (stage_ == Stage::kAborted) return;
   if (stage_ == Stage::kHeaders) end_headers();
   if (stage_ == Stage::kBody && body_allowed_ && !head_) {

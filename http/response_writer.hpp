@@ -34,16 +34,13 @@ class ResponseWriter {
   /// is queued for it.
   enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone, kAborted };
 
-  /// What the writer needs from the server and the request, fixed for one
-  /// response. The pointed-to objects outlive the response.
+  /// What the writer needs from the server, fixed while it serves one
+  /// connection. The pointed-to objects outlive that.
   struct Setup {
     ResponseHead* heads = nullptr;           ///< cached status lines, Server, Date
     const StatusTable* responses = nullptr;  ///< reasons of codes not cached
     std::string_view protocol_version;       ///< of status lines built here
     bool keep_alive_protocol = true;         ///< protocol_version is HTTP/1.1
-    bool head = false;                       ///< the request is a HEAD
-    bool client_1_1 = false;                 ///< the request is HTTP/1.1 or later
-    bool close = false;                      ///< the request asks to close after it
   };
 
   /// What happened to body bytes given to write().
@@ -64,8 +61,30 @@ class ResponseWriter {
   ResponseWriter(const ResponseWriter&) = delete;
   ResponseWriter& operator=(const ResponseWriter&) = delete;
 
-  /// Starts a response to be queued into `out`, which outlives it.
-  void start(OutputQueue& out, const Setup& setup);
+  /// Responses go to `out` from now on (a connection's queue, which
+  /// outlives them), framed for a server described by `setup`. Once per
+  /// connection, not per request: the request path stays as cheap as when
+  /// the framing lived in RequestHandler.
+  void attach(OutputQueue& out, const Setup& setup) {
+    out_ = &out;
+    heads_ = setup.heads;
+    responses_ = setup.responses;
+    protocol_version_ = setup.protocol_version;
+    keep_alive_protocol_ = setup.keep_alive_protocol;
+  }
+  /// Starts a response to a request: a HEAD (`head`: no body bytes), of
+  /// HTTP/1.1 or later (`client_1_1`), whose client asks to close after it
+  /// (`close`). Inline, as finish(): a call would cost more than the stores.
+  void start(bool head, bool client_1_1, bool close) {
+    client_1_1_ = client_1_1;
+    head_ = head;
+    close_connection_ = close;
+    stage_ = Stage::kNone;
+    status_ = 0;
+    chunked_ = framing_set_ = has_content_length_ = connection_header_sent_ = false;
+    body_allowed_ = true;
+    content_length_ = body_bytes_ = 0;
+  }
   /// The facts that change while a response is built (a deferred one may
   /// complete seconds later): the wall clock's second, for the Date field,
   /// and whether the server is stopping, which makes end_headers() close.
@@ -109,7 +128,15 @@ class ResponseWriter {
   /// closes the connection: only that tells the client the rest will not
   /// come. Nothing for an aborted response. Call it after a status line;
   /// before one the response is empty, and it is only marked done.
-  void finish();
+  void finish() {
+    // The usual end: a body sent whole with its Content-Length, or one
+    // that needs no last chunk and no check.
+    if (stage_ == Stage::kBody && !chunked_ && body_bytes_ >= content_length_) [[likely]] {
+      stage_ = Stage::kDone;
+      return;
+    }
+    finish_unusual();
+  }
   /// Cuts the response where it is: no end of header section, no last
   /// chunk, no padding, so that a client, cache or proxy cannot take it
   /// for whole. Further bytes are refused, and the connection must close
@@ -137,6 +164,7 @@ class ResponseWriter {
   void queue_sanitized(std::string_view text);
   /// Queues "<name>: <value>\r\n" in one piece, control bytes made spaces.
   void queue_field(std::string_view name, std::string_view value);
+  void finish_unusual();
   /// respond() for a status that has no content.
   void respond_without_content(int code);
   /// How many of `size` body bytes may be queued (0: drop them all), after

@@ -38,10 +38,8 @@ class Rig {
     setup.responses = &options_.responses;
     setup.protocol_version = options_.protocol_version;
     setup.keep_alive_protocol = options_.protocol_version == "HTTP/1.1";
-    setup.head = head;
-    setup.client_1_1 = client_1_1;
-    setup.close = close || !setup.keep_alive_protocol;
-    writer.start(queue, setup);
+    writer.attach(queue, setup);
+    writer.start(head, client_1_1, close || !setup.keep_alive_protocol);
     writer.refresh(kNow, false);
     return writer;
   }
