@@ -186,11 +186,12 @@ void RequestHandler::write_file(std::shared_ptr<const FileDescriptor> file, uint
 
 void RequestHandler::send_error(int code, std::string_view message, std::string_view explain) {
   ResponseWriter& out = writer();
-  if (out.stage() != Stage::kNone && out.stage() != Stage::kHeaders) {
+  if (out.stage() != Stage::kNone) {
     // Too late for a status line: all the client can learn is that the
-    // response is cut short.
-    log_error("send_error(%d) after the response started: closing", code);
-    out.set_close_connection(true);
+    // response is cut short, so it is, as after a throw: ending its header
+    // section or its chunked body would make it look whole.
+    log_error("send_error(%d) after the response started: cut short", code);
+    out.abort();
     return;
   }
   const StatusTable& table = options().responses;

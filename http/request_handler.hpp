@@ -109,7 +109,9 @@ class RequestHandler {
   /// status table's text. Logs it with log_error(). A status without
   /// content (1xx, 204, 205, 304) gets no page, Content-Type or
   /// Content-Length; a 1xx is then the whole response, and the connection
-  /// closes after it, as in Python.
+  /// closes after it, as in Python. Once part of the response was queued
+  /// (its status line included) it can only say the response failed: that
+  /// response stops where it is and the connection closes, as after a throw.
   void send_error(int code, std::string_view message = {}, std::string_view explain = {});
 
   /// A whole response in one call: status line, Server, Date, Content-Type,
