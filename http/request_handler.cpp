@@ -142,7 +142,7 @@ void RequestHandler::respond(int code, std::string_view content_type, std::strin
   // Logged after the bytes are queued (they leave later anyway): the
   // common path then keeps nothing across the writer's call.
   if (!writer().respond(code, content_type, body)) [[unlikely]] {
-    log_error("respond(%d) after the response started: closing", code);
+    log_error("respond(%d) after the response started: cut short", code);
     return;
   }
   log_request(code);

@@ -117,7 +117,8 @@ class RequestHandler {
   /// A whole response in one call: status line, Server, Date, Content-Type,
   /// Content-Length and `body`. The same bytes as send_response,
   /// send_header twice, end_headers and write, built in one piece; the
-  /// cheapest way to answer. Only before anything else was sent. For a
+  /// cheapest way to answer. Only before anything else was sent (after,
+  /// the response begun is cut short, as by send_error()). For a
   /// status without content (1xx, 204, 205, 304) neither `content_type`
   /// nor `body` is sent, and a 1xx closes the connection after it.
   void respond(int code, std::string_view content_type, std::string_view body);

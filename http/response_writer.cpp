@@ -182,7 +182,7 @@ void ResponseWriter::end_with_interim() {
 
 bool ResponseWriter::respond(int code, std::string_view content_type, std::string_view body) {
   if (stage_ != Stage::kNone) {
-    close_connection_ = true;
+    abort();
     return false;
   }
   if (!allows_body(code)) [[unlikely]] {

@@ -111,7 +111,8 @@ class ResponseWriter {
   /// Content-Type, Content-Length, Connection when needed, and `body`
   /// (not for a HEAD). A status without content gets neither field nor
   /// body, and a 1xx is then the whole response. Only before anything
-  /// else; false after, closing the connection.
+  /// else; false after, and the response begun is aborted: a second
+  /// answer means the first went wrong.
   bool respond(int code, std::string_view content_type, std::string_view body);
 
   /// Body bytes: end the header section if needed, then queued as a

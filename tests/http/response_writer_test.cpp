@@ -406,12 +406,25 @@ TEST(ResponseWriter, RespondWithoutContentSendsNoBodyOrFraming) {
   EXPECT_TRUE(writer.close_connection());
 }
 
-TEST(ResponseWriter, RespondAfterTheResponseStartedIsRefusedAndCloses) {
+// A second answer to one request means the first went wrong: it is cut
+// where it is (finish() would otherwise make it a whole, empty response).
+TEST(ResponseWriter, RespondAfterTheResponseStartedCutsItShort) {
   Rig rig;
   ResponseWriter& writer = rig.start();
   writer.send_response(200);
   EXPECT_FALSE(writer.respond(200, "text/plain", "again"));
+  writer.finish();
+  EXPECT_EQ(rig.bytes(), status_line(200) + std::string(kServerAndDate));
   EXPECT_TRUE(writer.close_connection());
+
+  ResponseWriter& chunked = rig.start();
+  chunked.send_response(200);
+  chunked.write("part");
+  EXPECT_FALSE(chunked.respond(200, "text/plain", "again"));
+  chunked.finish();
+  EXPECT_EQ(rig.bytes(), status_line(200) + std::string(kServerAndDate) +
+                             "Transfer-Encoding: chunked\r\n\r\n4\r\npart\r\n");
+  EXPECT_TRUE(chunked.close_connection());
 }
 
 TEST(ResponseWriter, ControlBytesInFieldsAndReasonsBecomeSpaces) {
