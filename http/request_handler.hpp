@@ -172,7 +172,9 @@ class RequestHandler {
   // Ordinary handlers never need these: they bend the request/response
   // contract above (the request changes under the handler; the server stops
   // framing), which only a gateway that relays another program's response
-  // has reason to do.
+  // has reason to do. They stay members, set apart here, rather than behind
+  // a separate type: they change this handler's own state, and a wrapper
+  // would add a type to learn without making them harder to misuse.
 
   /// Turns the request into a GET for `target` (origin-form, query
   /// included), for a handler that answers it as if it had been made
