@@ -12,12 +12,12 @@
 // says the same for its own type.
 #pragma once
 
-#include "handlers/access_log.hpp"
-#include "handlers/cgi.hpp"
-#include "handlers/health.hpp"
-#include "handlers/metrics.hpp"
-#include "handlers/path_route.hpp"
-#include "handlers/static_files.hpp"
+#include "handlers/cgi/cgi.hpp"
+#include "handlers/operations/access_log.hpp"
+#include "handlers/operations/health.hpp"
+#include "handlers/operations/metrics.hpp"
+#include "handlers/operations/path_route.hpp"
+#include "handlers/static_files/static_files.hpp"
 #include "http/body_reader.hpp"
 #include "http/deferred_response.hpp"
 #include "http/handler_table.hpp"
@@ -27,6 +27,7 @@
 #include "http/request.hpp"
 #include "http/request_handler.hpp"
 #include "http/response_stream.hpp"
+#include "http/loop_group.hpp"
 #include "http/server.hpp"
 #include "http/server_options.hpp"
 #include "http/server_stats.hpp"

@@ -2,42 +2,42 @@
 
 #include <utility>
 
-#include "http/session.hpp"
+#include "http/exchange.hpp"
 
 namespace basehttp {
-Session* BodyReader::reading_session() const {
-  Session* session = deferred_.awaiting_session();
-  return session != nullptr && session->reading_body() ? session : nullptr;
+Exchange* BodyReader::reading() const {
+  Exchange* exchange = deferred_.awaiting();
+  return exchange != nullptr && exchange->reading_body() ? exchange : nullptr;
 }
 
 bool BodyReader::pause() const {
-  Session* session = reading_session();
-  if (session == nullptr) return false;
-  session->pause_body();
+  Exchange* exchange = reading();
+  if (exchange == nullptr) return false;
+  exchange->pause_body();
   return true;
 }
 
 bool BodyReader::resume() const {
-  Session* session = reading_session();
-  if (session == nullptr) return false;
-  session->resume_body();
+  Exchange* exchange = reading();
+  if (exchange == nullptr) return false;
+  exchange->resume_body();
   return true;
 }
 
 bool BodyReader::on_close(std::function<void()> callback) const {
-  Session* session = reading_session();
-  if (session == nullptr) return false;
-  session->stream_on_close(std::move(callback));
+  Exchange* exchange = reading();
+  if (exchange == nullptr) return false;
+  exchange->stream_on_close(std::move(callback));
   return true;
 }
 
 uint64_t BodyReader::received() const {
-  Session* session = reading_session();
-  return session != nullptr ? session->body_received() : 0;
+  Exchange* exchange = reading();
+  return exchange != nullptr ? exchange->body_received() : 0;
 }
 
 bool BodyReader::open() const {
-  return reading_session() != nullptr;
+  return reading() != nullptr;
 }
 
 }  // namespace basehttp

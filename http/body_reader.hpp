@@ -13,12 +13,13 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include "http/deferred_response.hpp"
 
 namespace basehttp {
 
-class Session;
+class Exchange;
 
 class BodyReader {
  public:
@@ -26,6 +27,8 @@ class BodyReader {
   using Chunk = std::function<void(std::string_view data)>;
 
   BodyReader() = default;
+  /// Made by RequestHandler::read_body(), for the request `deferred` stands for.
+  explicit BodyReader(DeferredResponse deferred) : deferred_(std::move(deferred)) {}
 
   /// Takes no more body bytes until resume(); the piece being handed over,
   /// if any, was taken.
@@ -42,10 +45,8 @@ class BodyReader {
   explicit operator bool() const { return static_cast<bool>(deferred_); }
 
  private:
-  friend class RequestHandler;
-  explicit BodyReader(DeferredResponse deferred) : deferred_(deferred) {}
-  /// The session whose body this still reads, or nullptr.
-  Session* reading_session() const;
+  /// The exchange whose body this still reads, or nullptr.
+  Exchange* reading() const;
 
   DeferredResponse deferred_;
 };

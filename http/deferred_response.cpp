@@ -1,14 +1,18 @@
 #include "http/deferred_response.hpp"
 
-#include "http/server.hpp"
-#include "http/session.hpp"
+#include "http/exchange.hpp"
+#include "http/server_context.hpp"
 
 namespace basehttp {
 
+Exchange* DeferredResponse::exchange() const {
+  if (anchor_ == nullptr || anchor_->context == nullptr) return nullptr;
+  return anchor_->context->sessions.find_exchange(slot_, generation_);
+}
+
 bool DeferredResponse::complete(const Completion& finish) const {
-  Session* session =
-      anchor_ && anchor_->server ? anchor_->server->find_session(slot_, generation_) : nullptr;
-  return session != nullptr && session->complete_deferred(sequence_, finish);
+  Exchange* exchange = this->exchange();
+  return exchange != nullptr && exchange->complete(sequence_, finish);
 }
 
 void DeferredResponse::post(Completion finish, std::function<void(bool)> done) const {
@@ -20,14 +24,13 @@ void DeferredResponse::post(Completion finish, std::function<void(bool)> done) c
   });
 }
 
-Session* DeferredResponse::awaiting_session() const {
-  Session* session =
-      anchor_ && anchor_->server ? anchor_->server->find_session(slot_, generation_) : nullptr;
-  return session != nullptr && session->awaits(sequence_) ? session : nullptr;
+Exchange* DeferredResponse::awaiting() const {
+  Exchange* exchange = this->exchange();
+  return exchange != nullptr && exchange->awaits(sequence_) ? exchange : nullptr;
 }
 
 bool DeferredResponse::pending() const {
-  return awaiting_session() != nullptr;
+  return awaiting() != nullptr;
 }
 
 }  // namespace basehttp

@@ -9,21 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace basehttp {
 
-class EventLoop;
-class HTTPServer;
-
-/// What work a server left on its loop holds instead of the server: the
-/// loop, and the server while it exists (its destructor clears it, on the
-/// loop thread, so the loop thread may read it). Internal.
-struct ServerAnchor {
-  HTTPServer* server = nullptr;
-  EventLoop* loop = nullptr;
-};
+class Exchange;
 class RequestHandler;
-class Session;
+struct ServerAnchor;
 
 class DeferredResponse {
  public:
@@ -32,6 +24,11 @@ class DeferredResponse {
   using Completion = std::function<void(RequestHandler&)>;
 
   DeferredResponse() = default;
+  /// Made by the server (RequestHandler::defer()): request `sequence` of
+  /// the connection in `slot` of the server that `anchor` stands for.
+  DeferredResponse(std::shared_ptr<ServerAnchor> anchor, uint32_t slot, uint32_t generation,
+                   uint64_t sequence)
+      : anchor_(std::move(anchor)), slot_(slot), generation_(generation), sequence_(sequence) {}
 
   /// Loop thread. Runs `finish` and lets the connection go on to its next
   /// request. Returns false without calling `finish` when the client has
@@ -47,16 +44,12 @@ class DeferredResponse {
   bool pending() const;
   /// False for a default-constructed handle.
   explicit operator bool() const { return anchor_ != nullptr; }
+  /// The exchange still awaiting this response, or nullptr: for the other
+  /// handles (ResponseStream, BodyReader), which act on the same request.
+  Exchange* awaiting() const;
 
  private:
-  friend class Session;
-  friend class ResponseStream;
-  friend class BodyReader;
-  /// The session still awaiting this response, or nullptr.
-  Session* awaiting_session() const;
-  DeferredResponse(std::shared_ptr<ServerAnchor> anchor, uint32_t slot, uint32_t generation,
-                   uint64_t sequence)
-      : anchor_(std::move(anchor)), slot_(slot), generation_(generation), sequence_(sequence) {}
+  Exchange* exchange() const;
 
   std::shared_ptr<ServerAnchor> anchor_;
   uint32_t slot_ = 0;

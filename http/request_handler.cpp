@@ -8,7 +8,7 @@
 #include "http/byte_scan.hpp"
 #include "http/html_escape.hpp"
 #include "http/log_escape.hpp"
-#include "http/server.hpp"
+#include "http/server_context.hpp"
 #include "http/session.hpp"
 
 namespace basehttp {
@@ -77,28 +77,27 @@ const SocketAddress& RequestHandler::client_address() const {
   return session_->connection().peer();
 }
 HTTPServer& RequestHandler::server() const {
-  return session_->server();
+  return *context_->server;
 }
 const ServerOptions& RequestHandler::options() const {
-  return session_->server().options();
+  return context_->options;
 }
 
 // ---- what the response writer needs from the server: gathered here only ----
 
 void RequestHandler::attach(Session& session) {
   session_ = &session;
-  HTTPServer& server = session.server();
+  context_ = &session.context();
   ResponseWriter::Setup setup;
-  setup.heads = &server.response_head_;
-  setup.responses = &server.options().responses;
-  setup.protocol_version = server.options().protocol_version;
-  setup.keep_alive_protocol = server.keep_alive_protocol_;
+  setup.heads = &context_->response_head;
+  setup.responses = &context_->options.responses;
+  setup.protocol_version = context_->options.protocol_version;
+  setup.keep_alive_protocol = context_->keep_alive_protocol;
   writer_.attach(session.connection().output(), setup);
 }
 
 void RequestHandler::begin(const Request* request, bool parsed) {
-  HTTPServer& server = session_->server();
-  logging_ = server.logging_;
+  logging_ = context_->logging;
   request_ = request;
   parsed_ = parsed;
   deferred_ = false;
@@ -107,12 +106,12 @@ void RequestHandler::begin(const Request* request, bool parsed) {
               byte_scan::same(base() + request->method.offset, "HEAD", 4);
   // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
   // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
-  bool close = !parsed || !request->keep_alive || !server.keep_alive_protocol_;
+  bool close = !parsed || !request->keep_alive || !context_->keep_alive_protocol;
   writer_.start(head, parsed && request->at_least_1_1(), close);
 }
 
 ResponseWriter& RequestHandler::writer() {
-  writer_.refresh(session_->server().loop().wall_seconds(), session_->shutting_down());
+  writer_.refresh(context_->loop.wall_seconds(), session_->shutting_down());
   return writer_;
 }
 
@@ -343,7 +342,7 @@ std::string RequestHandler::version_string() const {
 }
 
 std::string RequestHandler::date_time_string() const {
-  return date_time_string(session_->server().loop().wall_seconds());
+  return date_time_string(context_->loop.wall_seconds());
 }
 
 std::string RequestHandler::date_time_string(std::time_t timestamp) const {
@@ -351,7 +350,7 @@ std::string RequestHandler::date_time_string(std::time_t timestamp) const {
 }
 
 std::string RequestHandler::log_date_time_string() const {
-  return format_log_time(session_->server().loop().wall_seconds());
+  return format_log_time(context_->loop.wall_seconds());
 }
 
 std::string RequestHandler::address_string() const {

@@ -38,6 +38,7 @@
 namespace basehttp {
 
 class HTTPServer;
+class ServerContext;
 class Session;
 
 class RequestHandler {
@@ -200,13 +201,10 @@ class RequestHandler {
   /// queued; false, changing nothing, after.
   bool begin_raw_response(int code);
 
- private:
-  friend class Session;
-  friend class HTTPServer;
-  friend struct RequestState;
-  using Stage = ResponseWriter::Stage;
-
+ protected:
+  // The server's side (HandlerDriver makes these public to it alone).
   RequestHandler() = default;
+  ~RequestHandler() = default;
   /// Lent to `session` for its requests (states are pooled by the server).
   void attach(Session& session);
   /// Starts a new request; `request` may be partial after a parse error.
@@ -220,6 +218,9 @@ class RequestHandler {
   bool deferred() const { return deferred_; }
   void clear_deferred() { deferred_ = false; }
 
+ private:
+  using Stage = ResponseWriter::Stage;
+
   const char* base() const;
   /// The writer, told what changed since the last call (the clock's
   /// second, a shutdown begun): every response call goes through here.
@@ -229,7 +230,8 @@ class RequestHandler {
   void vlog(const char* format, va_list args);
 
   Session* session_ = nullptr;
-  bool logging_ = false;  // options().log_sink is set
+  ServerContext* context_ = nullptr;  // the session's
+  bool logging_ = false;              // options().log_sink is set
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
   bool deferred_ = false;

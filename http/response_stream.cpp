@@ -2,36 +2,36 @@
 
 #include <utility>
 
-#include "http/session.hpp"
+#include "http/exchange.hpp"
 
 namespace basehttp {
 
 bool ResponseStream::write(std::string_view data) const {
-  Session* session = deferred_.awaiting_session();
-  return session != nullptr && session->stream_write(data);
+  Exchange* exchange = deferred_.awaiting();
+  return exchange != nullptr && exchange->stream_write(data);
 }
 
 bool ResponseStream::writable() const {
-  Session* session = deferred_.awaiting_session();
-  return session != nullptr && session->stream_writable();
+  Exchange* exchange = deferred_.awaiting();
+  return exchange != nullptr && exchange->stream_writable();
 }
 
 size_t ResponseStream::queued() const {
-  Session* session = deferred_.awaiting_session();
-  return session != nullptr ? session->stream_queued() : 0;
+  Exchange* exchange = deferred_.awaiting();
+  return exchange != nullptr ? exchange->stream_queued() : 0;
 }
 
 bool ResponseStream::on_drain(std::function<void()> callback) const {
-  Session* session = deferred_.awaiting_session();
-  if (session == nullptr) return false;
-  session->stream_on_drain(std::move(callback));
+  Exchange* exchange = deferred_.awaiting();
+  if (exchange == nullptr) return false;
+  exchange->stream_on_drain(std::move(callback));
   return true;
 }
 
 bool ResponseStream::on_close(std::function<void()> callback) const {
-  Session* session = deferred_.awaiting_session();
-  if (session == nullptr) return false;
-  session->stream_on_close(std::move(callback));
+  Exchange* exchange = deferred_.awaiting();
+  if (exchange == nullptr) return false;
+  exchange->stream_on_close(std::move(callback));
   return true;
 }
 
@@ -40,9 +40,9 @@ bool ResponseStream::finish() const {
 }
 
 bool ResponseStream::abort() const {
-  Session* session = deferred_.awaiting_session();
-  if (session == nullptr) return false;
-  session->abort();
+  Exchange* exchange = deferred_.awaiting();
+  if (exchange == nullptr) return false;
+  exchange->abort();
   return true;
 }
 

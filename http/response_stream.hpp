@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include "http/deferred_response.hpp"
 
@@ -22,6 +23,8 @@ namespace basehttp {
 class ResponseStream {
  public:
   ResponseStream() = default;
+  /// Made by RequestHandler::stream(), for the response `deferred` stands for.
+  explicit ResponseStream(DeferredResponse deferred) : deferred_(std::move(deferred)) {}
 
   /// Queues `data` and writes what the socket takes. False, writing
   /// nothing, when the client has gone or the stream was finished.
@@ -48,9 +51,6 @@ class ResponseStream {
   explicit operator bool() const { return static_cast<bool>(deferred_); }
 
  private:
-  friend class RequestHandler;
-  explicit ResponseStream(DeferredResponse deferred) : deferred_(deferred) {}
-
   DeferredResponse deferred_;
 };
 

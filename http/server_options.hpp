@@ -129,7 +129,7 @@ struct ServerOptions {
 
   /// Access and error log; an empty function turns logging off.
   LogSink log_sink = stderr_log_sink();
-  /// An access log of another format (handlers/access_log: combined): called
+  /// An access log of another format (handlers/operations/access_log: combined): called
   /// on the loop thread for every response once it is complete, errors the
   /// parser answered and timeouts included, with the status and body size
   /// known. When set, log_request() writes nothing to log_sink (errors

@@ -1,5 +1,7 @@
 #include "http/server_stats.hpp"
 
+#include "http/timeouts.hpp"
+
 namespace basehttp {
 
 ParseErrorKind parse_error_kind(int status) {
@@ -63,18 +65,10 @@ ServerStats& ServerStats::operator+=(const ServerStats& other) {
 }
 
 std::string_view name_of(TimeoutKind kind) {
-  switch (kind) {
-    case TimeoutKind::kHeader:
-      return "header";
-    case TimeoutKind::kBody:
-      return "body";
-    case TimeoutKind::kSend:
-      return "send";
-    case TimeoutKind::kKeepAlive:
-      return "keep_alive";
-    default:
-      return "other";
+  for (const TimeoutRow& row : kTimeoutRows) {
+    if (row.counted == kind) return row.name;
   }
+  return "other";
 }
 
 }  // namespace basehttp

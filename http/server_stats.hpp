@@ -1,7 +1,7 @@
 // ServerStats: what an HTTPServer has done so far, as plain counters and
 // latency histograms kept on its loop thread (no atomics on the request
 // path). HTTPServer::stats() copies them; another thread reads them by
-// posting to the loop (handlers/metrics does this for every loop):
+// posting to the loop (handlers/operations/metrics does this for every loop):
 //   server.loop().post([&] { publish(server.stats()); });
 #pragma once
 

@@ -3,7 +3,7 @@
 #include <exception>
 #include <string>
 
-#include "http/server.hpp"
+#include "http/server_context.hpp"
 
 namespace basehttp {
 namespace {
@@ -19,13 +19,13 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
 
 }  // namespace
 
-Session::Session(HTTPServer& server, FileDescriptor socket, const SocketAddress& peer,
+Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
                  uint32_t slot, uint32_t generation)
-    : server_(server),
-      connection_(server.loop(), std::move(socket), peer, *this),
+    : context_(context),
+      connection_(context.loop, std::move(socket), peer, *this),
       slot_(slot),
       generation_(generation),
-      timing_(server.options().latency_histograms ? &server.stats_ : nullptr) {}
+      timing_(context.options.latency_histograms ? &context.stats : nullptr) {}
 
 void Session::start() {
   connection_.start();
@@ -33,17 +33,18 @@ void Session::start() {
 }
 
 Session::~Session() {
-  if (state_ != nullptr) server_.release_state(std::move(state_));
+  if (state_ != nullptr) context_.states.release(std::move(state_));
 }
 
 void Session::process_input() {
   if (state_ == nullptr) {
     if (connection_.input().empty()) return;
-    state_ = server_.acquire_state(*this);
+    state_ = context_.states.acquire();
+    state_->handler.attach(*this);
   }
   RequestParser& parser = state_->parser;
   while (connection_.open() && !paused()) {
-    timing_.begin(server_.loop(), connection_.input());
+    timing_.begin(context_.loop, connection_.input());
     switch (parser.parse(connection_.input(), state_->request)) {
       case RequestParser::Event::kNeedMore:
         if (reading_body_) deliver_body();
@@ -51,7 +52,7 @@ void Session::process_input() {
         if (connection_.peer_closed()) connection_.close_after_flush();
         return;
       case RequestParser::Event::kHeadersComplete:
-        timing_.headers_complete(server_.loop());
+        timing_.headers_complete(context_.loop);
         if (!on_headers_complete()) return;
         break;
       case RequestParser::Event::kMessageComplete:
@@ -60,7 +61,7 @@ void Session::process_input() {
           // A handler that paused on the last piece is not done with it.
           if (connection_.open() && !body_paused_) end_body();
         } else {
-          dispatch(find_handler(server_.handlers(),
+          dispatch(find_handler(context_.handlers,
                                 state_->request.method.in(connection_.input().peek())));
         }
         break;
@@ -75,9 +76,9 @@ bool Session::on_headers_complete() {
   const Request& request = state_->request;
   RequestParser& parser = state_->parser;
   const HandlerTable::Entry* entry =
-      find_handler(server_.handlers(), request.method.in(connection_.input().peek()));
+      find_handler(context_.handlers, request.method.in(connection_.input().peek()));
   if (entry != nullptr && entry->streams_body) {
-    parser.set_body_limit(server_.options().max_streamed_body_bytes);
+    parser.set_body_limit(context_.options.max_streamed_body_bytes);
     if (parser.body_fits(request)) dispatch(entry);  // else 413 on the next parse
     return true;
   }
@@ -98,10 +99,10 @@ bool Session::on_headers_complete() {
 
 void Session::dispatch(const HandlerTable::Entry* entry) {
   Request& request = state_->request;
-  RequestHandler& handler = state_->handler;
-  timing_.dispatched(server_.loop());
+  HandlerDriver& handler = state_->handler;
+  timing_.dispatched(context_.loop);
   ++sequence_;
-  ++server_.stats_.requests;
+  ++context_.stats.requests;
   handler.begin(&request, true);
   // Dispatched before its body was read: unless the handler reads it, the
   // stream cannot go on after the answer.
@@ -116,7 +117,7 @@ void Session::dispatch(const HandlerTable::Entry* entry) {
 }
 
 void Session::invoke(const HandlerTable::Handler& function) {
-  RequestHandler& handler = state_->handler;
+  HandlerDriver& handler = state_->handler;
   bool was_dispatching = dispatching_;  // a completion may run inside its handler
   dispatching_ = true;
   try {
@@ -144,7 +145,7 @@ void Session::start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completio
   state_->body_end = std::move(on_end);
   reading_body_ = true;
   body_paused_ = false;
-  RequestHandler& handler = state_->handler;
+  HandlerDriver& handler = state_->handler;
   if (close_forced_) handler.set_close_connection(false);  // the body will be read after all
   close_forced_ = false;
   const Request& request = state_->request;
@@ -203,10 +204,10 @@ uint64_t Session::body_received() const {
 
 void Session::finish_request() {
   Request& request = state_->request;
-  RequestHandler& handler = state_->handler;
+  HandlerDriver& handler = state_->handler;
   handler.finish();
   count_response(handler.status());
-  timing_.finished(server_.loop(), connection_.output());
+  timing_.finished(context_.loop, connection_.output());
   Buffer& input = connection_.input();
   // A request answered before its body arrived (see on_headers_complete)
   // leaves the body unread: the connection cannot go on.
@@ -221,7 +222,7 @@ void Session::finish_request() {
     connection_.close_after_flush(/*linger=*/!input.empty() || !complete);
     return;
   }
-  const ServerOptions& options = server_.options();
+  const ServerOptions& options = context_.options;
   if (connection_.output().size() > options.output_high_water) {
     over_high_water_ = true;
     connection_.pause_reading();
@@ -231,7 +232,7 @@ void Session::finish_request() {
 
 void Session::answer_parse_error() {
   // The stream is out of step: answer, then close once the answer is out.
-  RequestHandler& handler = state_->handler;
+  HandlerDriver& handler = state_->handler;
   ++sequence_;
   handler.begin(&state_->request, state_->parser.request_line_parsed());
   handler.set_close_connection(true);
@@ -239,13 +240,13 @@ void Session::answer_parse_error() {
   handler.send_error(status, state_->parser.error_message());
   handler.finish();
   count_response(status);
-  ++server_.stats_.parse_errors[static_cast<size_t>(parse_error_kind(status))];
+  ++context_.stats.parse_errors[static_cast<size_t>(parse_error_kind(status))];
   connection_.close_after_flush(/*linger=*/true);
 }
 
 void Session::answer_timeout() {
   // Nothing of this request was answered yet: say why it ends (RFC 9110 §15.5.9).
-  RequestHandler& handler = state_->handler;
+  HandlerDriver& handler = state_->handler;
   ++sequence_;
   handler.begin(&state_->request, state_->parser.request_line_parsed());
   handler.set_close_connection(true);
@@ -301,16 +302,17 @@ void Session::run_producer(const std::function<void()>& callback) {
 }
 
 bool Session::stream_writable() const {
-  return connection_.output().size() < server_.options().output_high_water;
+  return connection_.output().size() < context_.options.output_high_water;
 }
 
 void Session::stream_on_drain(std::function<void()> callback) {
-  size_t low_water = server_.options().output_low_water;
+  size_t low_water = context_.options.output_low_water;
   if (connection_.output().size() <= low_water) {
     // Already drained: no flush will report it, so the loop does, soon.
     DeferredResponse handle = defer();
-    server_.loop().run_soon([handle, callback = std::move(callback)] {
-      if (Session* session = handle.awaiting_session()) session->run_producer(callback);
+    // The handle finds this session only while it exists and still streams.
+    context_.loop.run_soon([this, handle, callback = std::move(callback)] {
+      if (handle.awaiting() != nullptr) run_producer(callback);
     });
     return;
   }
@@ -333,7 +335,7 @@ void Session::on_closed(Connection&) {
   }
   if (list() != nullptr) list()->remove(*this);
   wait_ = Wait::kNone;
-  server_.release(slot_);
+  context_.sessions.release(slot_);
 }
 
 void Session::resume() {
@@ -343,52 +345,33 @@ void Session::resume() {
   update_wait();
 }
 
+bool Session::shutting_down() const {
+  return shutting_down_ || context_.draining;
+}
+
 bool Session::idle() const {
   return (state_ == nullptr || state_->parser.at_message_start()) && connection_.input().empty() &&
          !awaiting_deferred_ && !dispatching_;
 }
 
-DeadlineList* Session::list_for(Wait wait) const {
-  HTTPServer::Deadlines& deadlines = server_.deadlines_;
-  switch (wait) {
-    case Wait::kHeader:
-      return &deadlines.header;
-    case Wait::kBody:
-      return &deadlines.body;
-    case Wait::kSend:
-      return &deadlines.send;
-    case Wait::kIdle:
-      return &deadlines.idle;
-    case Wait::kKeepAlive:
-      return &deadlines.keep_alive;
-    case Wait::kNone:
-      break;
-  }
-  return nullptr;
-}
-
 void Session::wait_on(Wait wait) {
-  if (DeadlineList* target = list_for(wait)) {
-    server_.schedule(*this, *target);
-  } else if (list() != nullptr) {
-    list()->remove(*this);
-  }
+  context_.timeouts.wait_on(*this, wait);
   wait_ = wait;
 }
 
 void Session::count_response(int status) {
-  if (status >= 100 && status < 600) ++server_.stats_.responses_by_class[status / 100];
-  if (const RequestLogger& logger = server_.options().request_logger) logger(state_->handler);
+  if (status >= 100 && status < 600) ++context_.stats.responses_by_class[status / 100];
+  if (const RequestLogger& logger = context_.options.request_logger) logger(state_->handler);
 }
 
 void Session::count_bytes() {
   uint64_t read = connection_.bytes_read();
   uint64_t sent = connection_.output().bytes_sent();
-  server_.stats_.bytes_in += read - bytes_in_counted_;
-  server_.stats_.bytes_out += sent - bytes_out_counted_;
+  context_.stats.bytes_in += read - bytes_in_counted_;
+  context_.stats.bytes_out += sent - bytes_out_counted_;
   bytes_in_counted_ = read;
   bytes_out_counted_ = sent;
-  timing_.sent(server_.loop(), sent);
+  timing_.sent(context_.loop, sent);
 }
 
 void Session::update_wait() {
@@ -415,7 +398,7 @@ void Session::update_wait() {
     // The request state goes back to the server's pool at once: an idle
     // connection holds none, and the next request takes one without
     // allocating. Buffers are kept a little longer (kIdle).
-    if (state_ != nullptr) server_.release_state(std::move(state_));
+    if (state_ != nullptr) context_.states.release(std::move(state_));
     if (new_bytes || new_request || (wait_ != Wait::kIdle && wait_ != Wait::kKeepAlive)) {
       bool holds_buffers = connection_.input().capacity() != 0 || !connection_.output().released();
       wait_on(holds_buffers ? Wait::kIdle : Wait::kKeepAlive);
@@ -433,21 +416,18 @@ void Session::update_wait() {
 
 void Session::on_deadline(Wait wait) {
   wait_ = Wait::kNone;
-  auto count_timeout = [this](TimeoutKind kind) {
-    ++server_.stats_.timeouts[static_cast<size_t>(kind)];
-  };
+  TimeoutKind counted = kTimeoutRows[static_cast<size_t>(wait)].counted;
+  if (counted != TimeoutKind::kCount) ++context_.stats.timeouts[static_cast<size_t>(counted)];
   switch (wait) {
     case Wait::kIdle:
       release_resources();
       wait_on(Wait::kKeepAlive);
       return;
     case Wait::kKeepAlive:
-      count_timeout(TimeoutKind::kKeepAlive);
       connection_.close_after_flush();
       return;
     case Wait::kHeader:
     case Wait::kBody:
-      count_timeout(wait == Wait::kHeader ? TimeoutKind::kHeader : TimeoutKind::kBody);
       // Unanswered: no handler yet, or a streaming one still waiting for its
       // body (its BodyReader then reports the close).
       if (state_ != nullptr && !dispatching_ &&
@@ -459,7 +439,6 @@ void Session::on_deadline(Wait wait) {
       }
       return;
     case Wait::kSend:
-      count_timeout(TimeoutKind::kSend);
       connection_.abort();
       return;
     case Wait::kNone:
@@ -474,7 +453,7 @@ void Session::release_resources() {
 }
 
 DeferredResponse Session::defer() {
-  return DeferredResponse(server_.anchor_, slot_, generation_, sequence_);
+  return DeferredResponse(context_.anchor, slot_, generation_, sequence_);
 }
 
 bool Session::awaits(uint64_t sequence) const {
@@ -482,7 +461,7 @@ bool Session::awaits(uint64_t sequence) const {
          state_->handler.deferred();
 }
 
-bool Session::complete_deferred(uint64_t sequence, const DeferredResponse::Completion& finish) {
+bool Session::complete(uint64_t sequence, const DeferredResponse::Completion& finish) {
   if (!awaits(sequence)) return false;
   state_->handler.clear_deferred();
   // The stream of the response being completed, if any, is over.

@@ -2,11 +2,11 @@
 // arrive, dispatches each in order, and keeps the connection alive, pauses
 // it (deferred response, backpressure), times it out or closes it.
 // Python's handle() / handle_one_request() loop, driven by the reactor
-// instead of a blocking rfile. Owned by its HTTPServer; loop thread only.
+// instead of a blocking rfile. Owned by its server's SessionTable; loop thread only.
 // Internal.
 //
-// The per-request state (parser, request, handler) is lent by the server
-// while the connection is busy, and a connection idle for
+// The per-request state (parser, request, handler) is lent by the
+// server's RequestStatePool while the connection is busy, and a connection idle for
 // ServerOptions::idle_release_after gives it back along with its buffers:
 // an idle keep-alive connection costs little more than this object.
 #pragma once
@@ -15,50 +15,21 @@
 #include <functional>
 #include <memory>
 
-#include "http/body_reader.hpp"
-#include "http/deferred_response.hpp"
+#include "http/exchange.hpp"
 #include "http/handler_table.hpp"
-#include "http/request.hpp"
-#include "http/request_handler.hpp"
-#include "http/request_parser.hpp"
+#include "http/request_state.hpp"
 #include "http/request_timing.hpp"
-#include "http/server.hpp"
+#include "http/timeouts.hpp"
 #include "reactor/connection.hpp"
 #include "reactor/deadline_list.hpp"
 
 namespace basehttp {
 
-class HTTPServer;
-class Session;
+class ServerContext;
 
-/// What a connection needs while a request is in flight; pooled by the server.
-struct RequestState {
-  explicit RequestState(const ParserLimits& limits) : parser(limits) {}
-  RequestParser parser;
-  Request request;
-  RequestHandler handler;
-  // A ResponseStream's producer callbacks, while it streams; stream_closed
-  // is a BodyReader's too.
-  std::function<void()> stream_drained;
-  std::function<void()> stream_closed;
-  // A streamed request body's consumer (RequestHandler::read_body()).
-  BodyReader::Chunk body_chunk;
-  DeferredResponse::Completion body_end;
-};
-
-class Session final : public ConnectionHandler, public DeadlineEntry {
+class Session final : public ConnectionHandler, public DeadlineEntry, public Exchange {
  public:
-  /// Which deadline the connection waits under (one at a time).
-  enum class Wait : uint8_t {
-    kNone,       ///< the application's business (a deferred response), or closed
-    kHeader,     ///< a request's header section, timed from its first byte
-    kBody,       ///< the next bytes of a request body
-    kSend,       ///< the client to take queued response bytes
-    kIdle,       ///< between requests, before giving back buffers and state
-    kKeepAlive,  ///< between requests, resources given back, until closed
-  };
-
-  Session(HTTPServer& server, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
+  Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
           uint32_t generation);
   ~Session();
   Session(const Session&) = delete;
@@ -72,43 +43,42 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   /// open unless `close_unheard`: its request may be in the socket unread,
   /// and closing on unread bytes would reset it.
   void begin_shutdown(bool close_unheard = true);
-  /// The drain deadline passed: close at once.
-  void abort() { connection_.abort(); }
-  /// The deadline of `wait` passed (the server's tick found it).
+  /// Closes at once (the drain deadline passed, a stream aborted).
+  void abort() override { connection_.abort(); }
+  /// The deadline of `wait` passed (the server's Timeouts found it).
   void on_deadline(Wait wait);
 
+  // For the RequestHandler of the request being dispatched.
   /// A handle for the request being dispatched (RequestHandler::defer()).
   DeferredResponse defer();
-  /// Runs `finish` for deferred request `sequence` if it is still awaited.
-  bool complete_deferred(uint64_t sequence, const DeferredResponse::Completion& finish);
-  bool awaits(uint64_t sequence) const;
-
-  // A ResponseStream of the request awaited (callers checked awaits()).
-  bool stream_write(std::string_view data);
-  bool stream_writable() const;
-  size_t stream_queued() const { return connection_.output().size(); }
-  void stream_on_drain(std::function<void()> callback);
-  /// Runs a ResponseStream's on_drain() callback; one that throws aborts the stream.
-  void run_producer(const std::function<void()>& callback);
-  void stream_on_close(std::function<void()> callback) {
-    state_->stream_closed = std::move(callback);
-  }
-
-  // A streamed request body (RequestHandler::read_body()).
+  /// Starts a streamed request body (RequestHandler::read_body()).
   void start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
-  bool reading_body() const { return reading_body_; }
-  void pause_body();
-  void resume_body();
-  uint64_t body_received() const;
+  /// The server is stopping or draining before it: responses say Connection: close.
+  bool shutting_down() const;
 
   bool closed() const { return connection_.closed(); }
-  /// The server is stopping or draining before it: responses say Connection: close.
-  bool shutting_down() const { return shutting_down_ || server_.draining(); }
-  HTTPServer& server() { return server_; }
+  ServerContext& context() { return context_; }
   Connection& connection() { return connection_; }
   const Connection& connection() const { return connection_; }
 
+  // Exchange: what the handles may do.
+  bool awaits(uint64_t sequence) const override;
+  bool complete(uint64_t sequence, const DeferredResponse::Completion& finish) override;
+  bool stream_write(std::string_view data) override;
+  bool stream_writable() const override;
+  size_t stream_queued() const override { return connection_.output().size(); }
+  void stream_on_drain(std::function<void()> callback) override;
+  void stream_on_close(std::function<void()> callback) override {
+    state_->stream_closed = std::move(callback);
+  }
+  bool reading_body() const override { return reading_body_; }
+  void pause_body() override;
+  void resume_body() override;
+  uint64_t body_received() const override;
+
  private:
+  /// Runs a ResponseStream's on_drain() callback; one that throws aborts the stream.
+  void run_producer(const std::function<void()>& callback);
   void on_input(Connection&) override { process_input(); }
   void on_peer_closed(Connection&) override;
   void on_hangup_while_paused(Connection&) override;
@@ -139,7 +109,6 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   /// Puts the connection on the deadline list its state calls for.
   void update_wait();
   void wait_on(Wait wait);
-  DeadlineList* list_for(Wait wait) const;
   /// Gives the request state and the buffers back (idle for a while).
   void release_resources();
   /// Adds the response just finished, and the bytes moved since the last
@@ -147,9 +116,9 @@ class Session final : public ConnectionHandler, public DeadlineEntry {
   void count_response(int status);
   void count_bytes();
 
-  HTTPServer& server_;
+  ServerContext& context_;
   Connection connection_;
-  std::unique_ptr<RequestState> state_;  // lent by the server while busy
+  std::unique_ptr<RequestState> state_;  // lent by the pool while busy
   uint64_t sequence_ = 0;                // requests dispatched so far
   uint64_t bytes_seen_ = 0;              // connection bytes read at the last update_wait()
   uint64_t sequence_seen_ = 0;           // requests dispatched at the last update_wait()

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 #include "http/server.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "handlers/static_files.hpp"
+#include "handlers/static_files/static_files.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/file_descriptor.hpp"

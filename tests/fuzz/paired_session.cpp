@@ -36,7 +36,9 @@ PairedSession::PairedSession(HTTPServer& server, int server_send_buffer) {
                  sizeof(server_send_buffer));
   }
   auto peer = SocketAddress::parse("127.0.0.1", 40000);
-  session_ = std::make_unique<Session>(server, FileDescriptor(server_fd_), *peer, /*slot=*/0,
+  context_ =
+      std::make_unique<ServerContext>(server.loop(), server.handlers(), server.options(), &server);
+  session_ = std::make_unique<Session>(*context_, FileDescriptor(server_fd_), *peer, /*slot=*/0,
                                        /*generation=*/0);
   session_->start();
 }
@@ -150,7 +152,7 @@ bool PairedSession::complete_deferred(const DeferredResponse::Completion& finish
 
 bool PairedSession::complete_deferred_now(const DeferredResponse::Completion& finish) {
   uint64_t sequence = awaited_sequence();
-  return sequence != 0 && session_->complete_deferred(sequence, finish);
+  return sequence != 0 && session_->complete(sequence, finish);
 }
 
 }  // namespace basehttp::fuzzing

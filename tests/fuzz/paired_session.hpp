@@ -20,6 +20,7 @@
 
 #include "http/deferred_response.hpp"
 #include "http/server.hpp"
+#include "http/server_context.hpp"
 #include "http/session.hpp"
 
 namespace basehttp::fuzzing {
@@ -74,6 +75,9 @@ class PairedSession {
 
   int client_fd_ = -1;
   int server_fd_ = -1;  // owned by the session's Connection
+  // A context of its own, on the server's loop, standing for the server:
+  // the session is not one of the server's connections.
+  std::unique_ptr<ServerContext> context_;
   std::unique_ptr<Session> session_;
   std::string unsent_;
   std::string received_;

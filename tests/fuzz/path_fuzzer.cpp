@@ -1,5 +1,5 @@
 // path_fuzzer: arbitrary request-targets through the static file handler's
-// path mapping (handlers/url_path.hpp), checking that what it yields can
+// path mapping (handlers/common/url_path.hpp), checking that what it yields can
 // never name anything outside the served folder: segments that are never
 // empty, ".", "..", nor hold "/" or NUL, a relative path without a leading
 // or doubled slash, the same result as the standard library's lexical
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 #include "http/html_escape.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 

@@ -3,7 +3,7 @@
 // reopen() after the file was moved away (logrotate), and a writer that
 // cannot write: the server goes on answering, lines are dropped and
 // counted, and the count is written once the log drains.
-#include "handlers/access_log.hpp"
+#include "handlers/operations/access_log.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

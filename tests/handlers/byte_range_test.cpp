@@ -1,5 +1,5 @@
-// Tests handlers/byte_range.
-#include "handlers/byte_range.hpp"
+// Tests handlers/static_files/byte_range.
+#include "handlers/static_files/byte_range.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // HTTP_* (joined when repeated), the ones kept out (credentials, httpoxy's
 // Proxy, CONTENT_*, names with '_'), Basic credentials, and a server
 // environment that passes nothing but PATH and the names listed.
-#include "handlers/cgi_environment.hpp"
+#include "handlers/cgi/cgi_environment.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Tests CgiResponseParser: the header section of a script's output fed in
 // any pieces, LF or CRLF lines, Status and Location, nph- status lines,
 // and every way a section can be broken (each a 502 for the server).
-#include "handlers/cgi_response_parser.hpp"
+#include "handlers/cgi/cgi_response_parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Tests map_cgi_target(): which targets are CGI (Python's is_cgi rules),
 // the walk down sub-folders, SCRIPT_NAME, PATH_INFO, the query, nph-.
-#include "handlers/cgi_target.hpp"
+#include "handlers/cgi/cgi_target.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // the moment a shutdown is asked for, 503 while the server still accepts
 // and answers (each response with Connection: close), and only after the
 // delay does it stop accepting.
-#include "handlers/health.hpp"
+#include "handlers/operations/health.hpp"
 
 #include <gtest/gtest.h>
 

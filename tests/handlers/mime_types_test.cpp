@@ -1,5 +1,5 @@
-// Tests handlers/mime_types.
-#include "handlers/mime_types.hpp"
+// Tests handlers/static_files/mime_types.
+#include "handlers/static_files/mime_types.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Tests handlers/preconditions: ETags and the conditional request fields.
-#include "handlers/preconditions.hpp"
+// Tests handlers/static_files/preconditions: ETags and the conditional request fields.
+#include "handlers/static_files/preconditions.hpp"
 
 #include <gtest/gtest.h>
 

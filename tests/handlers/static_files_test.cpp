@@ -1,8 +1,8 @@
-// Tests handlers/static_files over loopback on a temporary tree that has a
+// Tests handlers/static_files/static_files over loopback on a temporary tree that has a
 // secret file beside the served root: path tricks and symlinks never reach
 // it; folders, listings, redirects, types, validators, conditionals and
 // ranges behave; bodies go by sendfile at constant memory.
-#include "handlers/static_files.hpp"
+#include "handlers/static_files/static_files.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

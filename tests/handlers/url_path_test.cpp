@@ -1,6 +1,6 @@
-// Tests handlers/url_path: decoding, encoding and the mapping of request
+// Tests handlers/common/url_path: decoding, encoding and the mapping of request
 // targets, with every traversal trick the static handler must survive.
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 
 #include <gtest/gtest.h>
 

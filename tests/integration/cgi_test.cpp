@@ -6,7 +6,7 @@
 // their time is up, and no zombie and no descriptor left behind after
 // 1,000 sequential and 50 concurrent runs. The scripts are /bin/sh
 // scripts written into a fresh folder per test.
-#include "handlers/cgi.hpp"
+#include "handlers/cgi/cgi.hpp"
 
 #include <dirent.h>
 #include <signal.h>

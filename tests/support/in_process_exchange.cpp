@@ -5,14 +5,14 @@
 
 #include <stdexcept>
 
+#include "http/server_context.hpp"
 #include "http/session.hpp"
 
 namespace basehttp::testing {
 
 InProcessExchange::InProcessExchange(HandlerTable& table, ServerOptions options)
-    : server_(
-          std::make_unique<HTTPServer>(ServerAddress{"127.0.0.1", 0}, table, std::move(options))),
-      session_(std::make_unique<Session>(*server_, FileDescriptor(),
+    : context_(std::make_unique<ServerContext>(loop_, table, std::move(options))),
+      session_(std::make_unique<Session>(*context_, FileDescriptor(),
                                          *SocketAddress::parse("127.0.0.1", 40000),
                                          /*slot=*/0, /*generation=*/0)) {}
 

@@ -12,14 +12,16 @@
 #include "basehttp.hpp"
 
 namespace basehttp {
+class ServerContext;
 class Session;
-}
+}  // namespace basehttp
 
 namespace basehttp::testing {
 
 class InProcessExchange {
  public:
-  /// A server on 127.0.0.1:0 that never serves; one detached connection.
+  /// A server's context with one connection, and no listener, socket or
+  /// HTTPServer (RequestHandler::server() is not available).
   InProcessExchange(HandlerTable& table, ServerOptions options);
   ~InProcessExchange();
 
@@ -30,8 +32,9 @@ class InProcessExchange {
   std::string exchange(std::string_view bytes);
 
  private:
-  std::unique_ptr<HTTPServer> server_;
-  std::unique_ptr<Session> session_;
+  EventLoop loop_;
+  std::unique_ptr<ServerContext> context_;
+  std::unique_ptr<Session> session_;  // destroyed first: it gives back what it holds
 };
 
 }  // namespace basehttp::testing

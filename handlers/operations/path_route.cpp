@@ -1,4 +1,4 @@
-#include "handlers/path_route.hpp"
+#include "handlers/operations/path_route.hpp"
 
 #include <utility>
 

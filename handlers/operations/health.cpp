@@ -1,6 +1,6 @@
-#include "handlers/health.hpp"
+#include "handlers/operations/health.hpp"
 
-#include "handlers/path_route.hpp"
+#include "handlers/operations/path_route.hpp"
 #include "http/server.hpp"
 
 namespace basehttp {

@@ -1,4 +1,4 @@
-#include "handlers/metrics.hpp"
+#include "handlers/operations/metrics.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "handlers/path_route.hpp"
+#include "handlers/operations/path_route.hpp"
 #include "http/deferred_response.hpp"
 #include "http/server.hpp"
 #include "reactor/event_loop.hpp"
@@ -140,11 +140,8 @@ void Metrics::install(HandlerTable& table, std::string path) const {
 
 void Metrics::handle(RequestHandler& handler) const {
   HTTPServer& own = handler.server();
-  HTTPServer& primary = own.primary();
-  std::vector<HTTPServer*> servers{&primary};
-  for (const auto& other : primary.other_loops())
-    servers.push_back(other.get());
-  if (servers.size() == 1) {
+  LoopGroup& loops = own.loops();
+  if (loops.size() == 1) {
     reply(handler, render(own.stats(), 1, own.draining(), own.options().latency_histograms));
     return;
   }
@@ -152,11 +149,12 @@ void Metrics::handle(RequestHandler& handler) const {
   gather->metrics = this;
   gather->home = &own.loop();
   gather->response = handler.defer();
-  gather->loops = servers.size();
-  gather->waiting = servers.size();
+  gather->loops = loops.size();
+  gather->waiting = loops.size();
   gather->draining = own.draining();
   gather->latency = own.options().latency_histograms;
-  for (HTTPServer* server : servers) {
+  for (size_t i = 0; i < loops.size(); ++i) {
+    HTTPServer* server = &loops[i];
     if (server == &own) {
       gather->total += own.stats();
       --gather->waiting;

@@ -1,4 +1,4 @@
-#include "handlers/cgi_process.hpp"
+#include "handlers/cgi/cgi_process.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "handlers/cgi.hpp"
+#include "handlers/cgi/cgi.hpp"
 #include "http/headers.hpp"
 #include "http/server.hpp"
 

@@ -1,4 +1,4 @@
-#include "handlers/mime_types.hpp"
+#include "handlers/static_files/mime_types.hpp"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "handlers/cgi_environment.hpp"
+#include "handlers/cgi/cgi_environment.hpp"
 
 #include <cstdlib>
 #include <utility>

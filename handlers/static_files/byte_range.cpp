@@ -1,4 +1,4 @@
-#include "handlers/byte_range.hpp"
+#include "handlers/static_files/byte_range.hpp"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "handlers/preconditions.hpp"
+#include "handlers/static_files/preconditions.hpp"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "handlers/directory_listing.hpp"
+#include "handlers/static_files/directory_listing.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 #include "http/html_escape.hpp"
 
 namespace basehttp {

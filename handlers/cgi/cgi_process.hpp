@@ -7,7 +7,7 @@
 // new run of the Cgi); what still runs then goes to the Cgi's reaper.
 // An nph- script's output goes to the client as it is, unframed. Loop
 // thread only; owned by its Cgi, and dropped at the end of the loop
-// iteration in which it ended. Internal to handlers/cgi.
+// iteration in which it ended. Internal to handlers/cgi/.
 #pragma once
 
 #include <memory>
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "handlers/cgi_response_parser.hpp"
+#include "handlers/cgi/cgi_response_parser.hpp"
 #include "http/deferred_response.hpp"
 #include "http/request_handler.hpp"
 #include "http/response_stream.hpp"

@@ -17,13 +17,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include "handlers/mime_types.hpp"
-#include "handlers/root_folder.hpp"
+#include "handlers/static_files/mime_types.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/file_descriptor.hpp"
 
 namespace basehttp {
+
+// Declared only: applications include this header, and the root folder
+// is the handler's inside (not installed).
+class RootFolder;
 
 struct StaticFilesOptions {
   /// The folder served.
@@ -50,6 +53,7 @@ class StaticFiles {
  public:
   /// Opens the root; throws std::system_error if it is not a readable folder.
   explicit StaticFiles(StaticFilesOptions options);
+  ~StaticFiles();
 
   /// Answers a GET or HEAD request (another method gets 501).
   void handle(RequestHandler& handler) const;
@@ -80,7 +84,7 @@ class StaticFiles {
 
   StaticFilesOptions options_;
   std::vector<std::string> mount_segments_;
-  RootFolder root_;
+  std::unique_ptr<const RootFolder> root_;
   const MimeTypes* mime_types_;
   // handle() is const for its callers, the cache is not; the lock is
   // uncontended with one loop and short with several.

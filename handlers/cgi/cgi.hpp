@@ -28,16 +28,19 @@
 #include <unordered_map>
 #include <vector>
 
-#include "handlers/root_folder.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
-#include "process/child_reaper.hpp"
 #include "reactor/file_descriptor.hpp"
 
 namespace basehttp {
 
+// Declared only: applications include this header, and these are the
+// handler's inside (not installed).
+class ChildProcess;
+class ChildReaper;
 class CgiProcess;
 struct CgiTarget;
+class RootFolder;
 
 struct CgiOptions {
   /// The folder served; CGI folders are URL paths beneath it.
@@ -92,7 +95,7 @@ class Cgi {
   bool take_slot();
   void release_slot() { running_.fetch_sub(1, std::memory_order_relaxed); }
   /// Hands over a finished run's child: reaped, or left to the reaper.
-  void retire(ChildProcess child, ChildReaper::Clock::time_point terminate_at);
+  void retire(ChildProcess child, std::chrono::steady_clock::time_point terminate_at);
   /// Drops a finished run (loop thread of that run).
   void forget(CgiProcess* process);
   bool is_directory(const std::string& relative) const;
@@ -101,14 +104,14 @@ class Cgi {
   std::string absolute(const std::string& relative) const;
 
   CgiOptions options_;
-  RootFolder root_;
+  std::unique_ptr<const RootFolder> root_;
   std::string root_path_;  // absolute, without a trailing '/'
   std::vector<std::vector<std::string>> directories_;
   std::atomic<size_t> running_{0};
   std::mutex processes_mutex_;
   std::unordered_map<CgiProcess*, std::shared_ptr<CgiProcess>> processes_;
   // Last: destroyed first, while what its thread's callbacks use still exists.
-  ChildReaper reaper_;
+  std::unique_ptr<ChildReaper> reaper_;
 };
 
 }  // namespace basehttp

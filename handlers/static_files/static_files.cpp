@@ -1,12 +1,13 @@
-#include "handlers/static_files.hpp"
+#include "handlers/static_files/static_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "handlers/byte_range.hpp"
-#include "handlers/directory_listing.hpp"
-#include "handlers/preconditions.hpp"
-#include "handlers/url_path.hpp"
+#include "handlers/common/root_folder.hpp"
+#include "handlers/common/url_path.hpp"
+#include "handlers/static_files/byte_range.hpp"
+#include "handlers/static_files/directory_listing.hpp"
+#include "handlers/static_files/preconditions.hpp"
 #include "http/http_date.hpp"
 
 namespace basehttp {
@@ -27,10 +28,12 @@ std::string size_text(uint64_t value) {
 
 StaticFiles::StaticFiles(StaticFilesOptions options)
     : options_(std::move(options)),
-      root_(options_.root),
+      root_(std::make_unique<RootFolder>(options_.root)),
       mime_types_(options_.mime_types ? options_.mime_types : &MimeTypes::system()) {
   if (auto mount = map_url_path(options_.mount)) mount_segments_ = mount->segments;
 }
+
+StaticFiles::~StaticFiles() = default;
 
 void StaticFiles::install(HandlerTable& table) const {
   table.on("GET", [this](RequestHandler& handler) { handle(handler); });
@@ -40,9 +43,9 @@ void StaticFiles::install(HandlerTable& table) const {
 FileDescriptor StaticFiles::open_beneath(const std::string& relative) const {
   if (options_.follow_symlinks_outside_root) {
     return FileDescriptor(
-        ::openat(root_.fd(), relative.empty() ? "." : relative.c_str(), kOpenFlags));
+        ::openat(root_->fd(), relative.empty() ? "." : relative.c_str(), kOpenFlags));
   }
-  return root_.open(relative, kOpenFlags);
+  return root_->open(relative, kOpenFlags);
 }
 
 void StaticFiles::handle(RequestHandler& handler) const {
@@ -65,7 +68,7 @@ void StaticFiles::handle(RequestHandler& handler) const {
   // finds is only trusted once open_beneath() has opened it.
   struct stat info {};
   const char* stat_path = relative.empty() ? "." : relative.c_str();
-  if (::fstatat(root_.fd(), stat_path, &info, 0) != 0) return not_found(handler);
+  if (::fstatat(root_->fd(), stat_path, &info, 0) != 0) return not_found(handler);
   if (S_ISDIR(info.st_mode)) {
     FileDescriptor directory = open_beneath(relative);
     struct stat opened {};
@@ -132,7 +135,7 @@ void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor direct
   for (const std::string& index : options_.index_names) {
     std::string path = relative.empty() ? index : relative + "/" + index;
     struct stat info {};
-    if (::fstatat(root_.fd(), path.c_str(), &info, 0) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (::fstatat(root_->fd(), path.c_str(), &info, 0) != 0 || !S_ISREG(info.st_mode)) continue;
     if (auto file = open_file(path, &info)) return serve_file(handler, *file);
   }
   if (!options_.list_directories) return not_found(handler);

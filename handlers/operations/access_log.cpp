@@ -1,4 +1,4 @@
-#include "handlers/access_log.hpp"
+#include "handlers/operations/access_log.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "handlers/cgi_response_parser.hpp"
+#include "handlers/cgi/cgi_response_parser.hpp"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "handlers/cgi.hpp"
+#include "handlers/cgi/cgi.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,11 +9,14 @@
 #include <filesystem>
 #include <system_error>
 
-#include "handlers/cgi_environment.hpp"
-#include "handlers/cgi_process.hpp"
-#include "handlers/cgi_target.hpp"
-#include "handlers/url_path.hpp"
+#include "handlers/cgi/cgi_environment.hpp"
+#include "handlers/cgi/cgi_process.hpp"
+#include "handlers/cgi/cgi_target.hpp"
+#include "handlers/common/root_folder.hpp"
+#include "handlers/common/url_path.hpp"
 #include "http/server.hpp"
+#include "process/child_process.hpp"
+#include "process/child_reaper.hpp"
 
 namespace basehttp {
 namespace {
@@ -46,7 +49,10 @@ std::string server_name(RequestHandler& handler) {
 
 }  // namespace
 
-Cgi::Cgi(CgiOptions options) : options_(std::move(options)), root_(options_.root) {
+Cgi::Cgi(CgiOptions options)
+    : options_(std::move(options)),
+      root_(std::make_unique<RootFolder>(options_.root)),
+      reaper_(std::make_unique<ChildReaper>()) {
   root_path_ = std::filesystem::absolute(options_.root).lexically_normal().string();
   while (root_path_.size() > 1 && root_path_.back() == '/')
     root_path_.pop_back();
@@ -72,7 +78,7 @@ void Cgi::install(HandlerTable& table) {
 
 bool Cgi::is_directory(const std::string& relative) const {
   struct stat info {};
-  return ::fstatat(root_.fd(), relative.c_str(), &info, 0) == 0 && S_ISDIR(info.st_mode);
+  return ::fstatat(root_->fd(), relative.c_str(), &info, 0) == 0 && S_ISDIR(info.st_mode);
 }
 
 bool Cgi::is_cgi(std::string_view target) const {
@@ -91,12 +97,12 @@ bool Cgi::take_slot() {
   return true;
 }
 
-void Cgi::retire(ChildProcess child, ChildReaper::Clock::time_point terminate_at) {
+void Cgi::retire(ChildProcess child, std::chrono::steady_clock::time_point terminate_at) {
   if (!child.started() || child.reaped() || child.try_reap()) {
     release_slot();
     return;
   }
-  reaper_.adopt(std::move(child), terminate_at, options_.kill_grace, [this] { release_slot(); });
+  reaper_->adopt(std::move(child), terminate_at, options_.kill_grace, [this] { release_slot(); });
 }
 
 void Cgi::forget(CgiProcess* process) {
@@ -116,7 +122,7 @@ bool Cgi::check_script(RequestHandler& handler, const CgiTarget& target) const {
   }
   std::string relative = target.relative_path();
   // Beneath the root, symlinks included, as static files are.
-  FileDescriptor script = root_.open(relative, O_PATH);
+  FileDescriptor script = root_->open(relative, O_PATH);
   struct stat info {};
   if (!script || ::fstat(script.get(), &info) != 0) {
     handler.send_error(404, "No such CGI script " + quoted);
@@ -126,7 +132,7 @@ bool Cgi::check_script(RequestHandler& handler, const CgiTarget& target) const {
     handler.send_error(403, "CGI script is not a plain file " + quoted);
     return false;
   }
-  if (::faccessat(root_.fd(), relative.c_str(), X_OK, 0) != 0) {
+  if (::faccessat(root_->fd(), relative.c_str(), X_OK, 0) != 0) {
     handler.send_error(403, "CGI script is not executable " + quoted);
     return false;
   }

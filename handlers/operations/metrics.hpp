@@ -31,7 +31,7 @@ class Metrics {
   explicit Metrics(MetricsOptions options = {});
 
   /// Answers one request with the metrics of the server that dispatched
-  /// it and of the loops that serve beside it (HTTPServer::primary()).
+  /// it and of the loops that serve beside it (HTTPServer::loops()).
   void handle(RequestHandler& handler) const;
   /// Answers GET and HEAD of `path` (see route_path()).
   void install(HandlerTable& table, std::string path = "/metrics") const;

@@ -1,4 +1,4 @@
-#include "handlers/root_folder.hpp"
+#include "handlers/common/root_folder.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>

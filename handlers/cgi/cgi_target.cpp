@@ -1,8 +1,8 @@
-#include "handlers/cgi_target.hpp"
+#include "handlers/cgi/cgi_target.hpp"
 
 #include <algorithm>
 
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 
 namespace basehttp {
 namespace {

@@ -1,4 +1,4 @@
-#include "handlers/url_path.hpp"
+#include "handlers/common/url_path.hpp"
 
 #include "http/headers.hpp"
 
