@@ -1,5 +1,6 @@
 #include "http/http_date.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -116,13 +117,18 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
   return to_time(&tm);
 }
 
-std::string format_log_time(std::time_t when) {
+size_t format_log_time(std::time_t when, char* out) {
   std::tm tm{};
   localtime_r(&when, &tm);
-  char text[32];
-  std::snprintf(text, sizeof(text), "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday, kMonths[tm.tm_mon],
-                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return text;
+  int length =
+      std::snprintf(out, kLogTimeSize, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday,
+                    kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return length < 0 ? 0 : std::min(static_cast<size_t>(length), kLogTimeSize - 1);
+}
+
+std::string format_log_time(std::time_t when) {
+  char text[kLogTimeSize];
+  return std::string(text, format_log_time(when, text));
 }
 
 }  // namespace basehttp

@@ -21,7 +21,12 @@ std::string format_imf_fixdate(std::time_t when);
 /// forms a recipient must also accept. Nothing for anything else.
 std::optional<std::time_t> parse_http_date(std::string_view text);
 
-/// The access log's time, in local time: "24/Nov/2026 19:34:47".
+/// Room format_log_time() needs, its NUL included.
+inline constexpr size_t kLogTimeSize = 32;
+/// The log's time, in local time: "24/Nov/2026 19:34:47" (Python's
+/// log_date_time_string), written NUL-terminated into `out` (kLogTimeSize
+/// bytes); returns its length.
+size_t format_log_time(std::time_t when, char* out);
 std::string format_log_time(std::time_t when);
 
 }  // namespace basehttp

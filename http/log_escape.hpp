@@ -30,12 +30,12 @@ struct LogEscapeResult {
 };
 
 /// Escapes `text` into out[0, capacity), for a log line being assembled
-/// without allocating (AccessLog). Stops before a character or escape
+/// without allocating (RequestLog, AccessLog). Stops before a character or escape
 /// that would not fit whole. At most 4 bytes are written per text byte.
 LogEscapeResult escape_for_log(std::string_view text, char* out, size_t capacity,
                                LogQuotes quotes = LogQuotes::kAsIs);
 
-/// Appends `text` escaped to `out`: what log_message() does to its message.
+/// Appends `text` escaped to `out` (a std::string, so it may allocate).
 void append_escaped_for_log(std::string& out, std::string_view text,
                             LogQuotes quotes = LogQuotes::kAsIs);
 

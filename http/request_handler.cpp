@@ -7,7 +7,6 @@
 
 #include "http/byte_scan.hpp"
 #include "http/html_escape.hpp"
-#include "http/log_escape.hpp"
 #include "http/server_context.hpp"
 #include "http/session.hpp"
 
@@ -287,12 +286,8 @@ ResponseStream RequestHandler::stream() {
 
 void RequestHandler::log_request(int code, int64_t size) {
   if (!logging_ || options().request_logger) return;  // logged in its own format when done
-  char code_text[16] = "-";
-  char size_text[24] = "-";
-  if (code > 0) std::snprintf(code_text, sizeof(code_text), "%d", code);
-  if (size >= 0) std::snprintf(size_text, sizeof(size_text), "%lld", static_cast<long long>(size));
-  std::string_view line = requestline();
-  log_message("\"%.*s\" %s %s", static_cast<int>(line.size()), line.data(), code_text, size_text);
+  context_->request_log.log_request(client_address(), context_->loop.wall_seconds(), requestline(),
+                                    code, size);
 }
 
 void RequestHandler::log_error(const char* format, ...) {
@@ -310,29 +305,7 @@ void RequestHandler::log_message(const char* format, ...) {
 }
 
 void RequestHandler::vlog(const char* format, va_list args) {
-  const LogSink& sink = options().log_sink;
-  if (!sink) return;
-  char stack_text[512];
-  va_list copy;
-  va_copy(copy, args);
-  int length = std::vsnprintf(stack_text, sizeof(stack_text), format, copy);
-  va_end(copy);
-  if (length < 0) return;
-  std::string message;
-  if (static_cast<size_t>(length) < sizeof(stack_text)) {
-    message.assign(stack_text, static_cast<size_t>(length));
-  } else {
-    message.resize(static_cast<size_t>(length) + 1);
-    std::vsnprintf(message.data(), message.size(), format, args);
-    message.resize(static_cast<size_t>(length));
-  }
-  std::string line = address_string();
-  line += " - - [";
-  line += log_date_time_string();
-  line += "] ";
-  append_escaped_for_log(line, message);
-  line += '\n';
-  sink(line);
+  context_->request_log.vlog(client_address(), context_->loop.wall_seconds(), format, args);
 }
 
 std::string RequestHandler::version_string() const {
@@ -354,9 +327,8 @@ std::string RequestHandler::log_date_time_string() const {
 }
 
 std::string RequestHandler::address_string() const {
-  // A unix-domain peer has no host; logs show where it came in instead.
-  const SocketAddress& client = client_address();
-  return client.is_unix() ? client.to_string() : client.host();
+  char text[RequestLog::kAddressSize];
+  return std::string(text, RequestLog::format_address(client_address(), text));
 }
 
 }  // namespace basehttp

@@ -1,6 +1,6 @@
 // ServerContext: what the sessions and request handlers of one server
 // share, handed to them when they are made: the loop, the options and
-// handler table, the counters, the response head cache, the timeouts, the
+// handler table, the counters, the response head cache, the log, the timeouts, the
 // session table, the request state pool and the draining flags. The
 // HTTPServer owns one and adds what only it does (listening, the group of
 // loops, signals, shutdown); a test can make one on its own and drive a
@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "http/handler_table.hpp"
+#include "http/request_log.hpp"
 #include "http/request_state.hpp"
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
@@ -53,6 +54,7 @@ class ServerContext {
 
   ServerStats stats;  // kept by the sessions
   ResponseHead response_head;
+  RequestLog request_log;  // writes to options.log_sink
   /// Set from the moment a shutdown is asked for: responses say Connection: close.
   bool draining = false;
   /// Set once the shutdown has begun: nothing more is accepted.

@@ -129,6 +129,16 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   uint32_t generation_;
   RequestTiming timing_;  // per-phase latency, when the server keeps it
   Wait wait_ = Wait::kNone;
+  // What the connection is doing, beside parsing. Reading stops while any
+  // of awaiting a deferred answer (unless its body streams in), a paused
+  // body, or output over the high-water mark holds (paused()); it is idle
+  // when none of the request flags holds and no partial request is kept.
+  // Only these combinations occur: dispatching_ with anything (a handler
+  // runs, maybe completing itself); once the handler returned,
+  // reading_body_ comes with awaiting_deferred_ (read_body() defers);
+  // body_paused_ and
+  // delivering_body_ imply reading_body_; close_forced_ only until the
+  // handler returns or calls read_body(); shutting_down_ never clears.
   bool dispatching_ = false;
   bool awaiting_deferred_ = false;
   bool over_high_water_ = false;

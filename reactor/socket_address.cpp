@@ -87,14 +87,19 @@ uint16_t SocketAddress::port() const {
   return 0;
 }
 
-std::string SocketAddress::host() const {
-  char text[INET6_ADDRSTRLEN] = "";
+size_t SocketAddress::host_to(char* out) const {
+  out[0] = '\0';
   if (family() == AF_INET6) {
-    inet_ntop(AF_INET6, &storage_.v6.sin6_addr, text, sizeof(text));
+    inet_ntop(AF_INET6, &storage_.v6.sin6_addr, out, kHostTextSize);
   } else if (family() == AF_INET) {
-    inet_ntop(AF_INET, &storage_.v4.sin_addr, text, sizeof(text));
+    inet_ntop(AF_INET, &storage_.v4.sin_addr, out, kHostTextSize);
   }
-  return text;
+  return std::strlen(out);
+}
+
+std::string SocketAddress::host() const {
+  char text[kHostTextSize];
+  return std::string(text, host_to(text));
 }
 
 std::string SocketAddress::to_string() const {

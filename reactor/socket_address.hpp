@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +40,12 @@ class SocketAddress {
   uint16_t port() const;
   /// The numeric host without brackets: "127.0.0.1", "::1".
   std::string host() const;
+  /// Room host_to() needs: the longest numeric host and its NUL.
+  static constexpr size_t kHostTextSize = INET6_ADDRSTRLEN;
+  /// Writes host() NUL-terminated into `out` (kHostTextSize bytes) and
+  /// returns its length; "" for a unix-domain address. Allocates nothing:
+  /// for log lines written per request.
+  size_t host_to(char* out) const;
   /// host:port, with brackets around IPv6 hosts: "[::1]:8000"; "unix:" for
   /// a unix-domain address.
   std::string to_string() const;

@@ -11,6 +11,8 @@
 #include <system_error>
 
 #include "http/log_escape.hpp"
+#include "http/log_time.hpp"
+#include "http/request_log.hpp"
 #include "http/server.hpp"
 
 namespace basehttp {
@@ -64,16 +66,8 @@ class LineWriter {
 // "[01/Dec/2026:18:02:55 +0000]" for the loop's second, formatted once per
 // second per thread (strftime and the time zone lookup are not cheap).
 std::string_view combined_time(std::time_t now) {
-  thread_local std::time_t cached_second = -1;
-  thread_local char text[40];
-  thread_local size_t length = 0;
-  if (now != cached_second) {
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    length = std::strftime(text, sizeof(text), "[%d/%b/%Y:%H:%M:%S %z]", &tm);
-    cached_second = now;
-  }
-  return {text, length};
+  thread_local LogTime time(LogTime::Format::kCombined);
+  return time.text(now);
 }
 
 }  // namespace
@@ -122,7 +116,8 @@ void AccessLog::append(std::string_view line) {
 void AccessLog::log_combined(const RequestHandler& handler) {
   char line[kMaxLine];
   LineWriter out(line, sizeof(line) - 1);  // room for the newline
-  out.put(handler.address_string());
+  char address[RequestLog::kAddressSize];
+  out.put(std::string_view(address, RequestLog::format_address(handler.client_address(), address)));
   out.put(" - - ");
   out.put(combined_time(handler.server().loop().wall_seconds()));
   out.put(" \"");

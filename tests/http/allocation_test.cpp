@@ -1,8 +1,16 @@
 // The request path allocates nothing in steady state: keep-alive requests,
 // plaintext and json, one at a time and pipelined, through the in-process
-// exchange and through real sockets (counted on the server's loop thread).
+// exchange and through real sockets (counted on the server's loop thread),
+// with logging off and with it on, as basehttpd runs by default.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
+#include <regex>
 #include <string>
 
 #include "tests/support/allocation_counter.hpp"
@@ -30,7 +38,64 @@ struct Case {
   bool python_style;
   const char* path;
   int pipelined;
+  bool logging = false;  // to a NullSink, as basehttpd logs by default
 };
+void PrintTo(const Case& c, std::ostream* out) {
+  *out << c.name;
+}
+
+// Feeds `batch` 100 times (buffers reach their size), then 1000 times, and
+// returns the allocations of those 1000; `produced` adds up their response bytes.
+uint64_t steady_allocations(InProcessExchange& exchange, std::string_view batch,
+                            size_t* produced = nullptr) {
+  for (int i = 0; i < 100; ++i)
+    exchange.feed(batch);
+  uint64_t before = thread_allocations();
+  for (int i = 0; i < 1000; ++i) {
+    size_t bytes = exchange.feed(batch);
+    if (produced != nullptr) *produced += bytes;
+  }
+  return thread_allocations() - before;
+}
+
+// A log sink that allocates nothing itself: each line goes to /dev/null
+// with write(2), as the default sink's unbuffered stderr would, and is
+// counted; the last line is kept for a look at its bytes.
+class NullSink {
+ public:
+  NullSink() : fd_(::open("/dev/null", O_WRONLY | O_CLOEXEC)) {}
+  ~NullSink() { ::close(fd_); }
+  NullSink(const NullSink&) = delete;
+  NullSink& operator=(const NullSink&) = delete;
+  LogSink sink() {
+    return [this](std::string_view line) {
+      ++lines_;
+      bytes_ += line.size();
+      last_length_ = std::min(line.size(), sizeof(last_));
+      std::memcpy(last_, line.data(), last_length_);
+      (void)!::write(fd_, line.data(), line.size());
+    };
+  }
+  uint64_t lines() const { return lines_; }
+  uint64_t bytes() const { return bytes_; }
+  std::string_view last() const { return {last_, last_length_}; }
+
+ private:
+  int fd_;
+  uint64_t lines_ = 0;
+  uint64_t bytes_ = 0;
+  char last_[512];
+  size_t last_length_ = 0;
+};
+
+// Python's access line for the hello handlers' answer to `path`.
+bool is_access_line(std::string_view line, std::string_view path, int code) {
+  std::regex shape(
+      "127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4} \\d\\d:\\d\\d:\\d\\d\\] "
+      "\"GET " +
+      std::string(path) + " HTTP/1\\.1\" " + std::to_string(code) + " -\n");
+  return std::regex_match(line.begin(), line.end(), shape);
+}
 
 // The counter itself: if it were not linked in, every test here would
 // see 0 and pass.
@@ -49,20 +114,24 @@ TEST_P(SteadyState, AllocatesNothingPerRequest) {
   const Case& c = GetParam();
   HandlerTable table = testing::hello_handlers(c.python_style ? testing::ResponseStyle::kPythonCalls
                                                               : testing::ResponseStyle::kRespond);
+  NullSink log;
   ServerOptions options;
-  options.log_sink = nullptr;
+  options.log_sink = c.logging ? log.sink() : nullptr;
   InProcessExchange exchange(table, options);
   std::string batch = requests(c.path, c.pipelined);
   std::string response = exchange.exchange(batch);
   ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
-  for (int i = 0; i < 100; ++i)
-    exchange.feed(batch);  // warm up: buffers reach their size
-  uint64_t before = thread_allocations();
+  uint64_t lines = log.lines(), bytes = log.bytes();
   size_t produced = 0;
-  for (int i = 0; i < 1000; ++i)
-    produced += exchange.feed(batch);
-  EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * c.pipelined << " requests";
+  EXPECT_EQ(steady_allocations(exchange, batch, &produced), 0u)
+      << "over " << 1000 * c.pipelined << " requests";
   EXPECT_EQ(produced, 1000 * response.size());
+  if (!c.logging) return;
+  // Every request was logged, each line as long as the last (the time's
+  // text has one length): the count is not of a log that wrote nothing.
+  EXPECT_EQ(log.lines() - lines, 1100u * c.pipelined);  // warm-up included
+  EXPECT_EQ(log.bytes() - bytes, 1100u * c.pipelined * log.last().size());
+  EXPECT_TRUE(is_access_line(log.last(), c.path, 200)) << log.last();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -71,8 +140,110 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"plaintext_pipelined16", false, "/plaintext", 16},
                       Case{"json", false, "/json", 1}, Case{"json_pipelined16", false, "/json", 16},
                       Case{"python_style_plaintext", true, "/plaintext", 1},
-                      Case{"python_style_json_pipelined16", true, "/json", 16}),
+                      Case{"python_style_json_pipelined16", true, "/json", 16},
+                      Case{"logging_plaintext", false, "/plaintext", 1, true},
+                      Case{"logging_json_pipelined16", false, "/json", 16, true},
+                      Case{"logging_python_style_plaintext", true, "/plaintext", 1, true},
+                      Case{"logging_python_style_json_pipelined16", true, "/json", 16, true}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+// Points stderr at a temporary file while it lives (the default sink's
+// lines land there, to be counted), then puts it back.
+class StderrToFile {
+ public:
+  StderrToFile() {
+    char path[] = "/tmp/allocation_test_stderr_XXXXXX";
+    file_ = ::mkstemp(path);
+    ::unlink(path);
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    ::dup2(file_, STDERR_FILENO);
+  }
+  ~StderrToFile() {
+    restore();
+    ::close(file_);
+  }
+  StderrToFile(const StderrToFile&) = delete;
+  StderrToFile& operator=(const StderrToFile&) = delete;
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::string contents() const {
+    std::string text;
+    char chunk[65536];
+    ssize_t n;
+    for (off_t at = 0; (n = ::pread(file_, chunk, sizeof(chunk), at)) > 0; at += n)
+      text.append(chunk, static_cast<size_t>(n));
+    return text;
+  }
+
+ private:
+  int file_ = -1;
+  int saved_ = -1;
+};
+
+// The default configuration: ServerOptions' own stderr sink.
+TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
+  for (auto style : {testing::ResponseStyle::kRespond, testing::ResponseStyle::kPythonCalls}) {
+    HandlerTable table = testing::hello_handlers(style);
+    InProcessExchange exchange(table, ServerOptions{});
+    std::string batch = requests("/plaintext", 16);
+    uint64_t allocations;
+    std::string logged;
+    {
+      StderrToFile redirect;
+      allocations = steady_allocations(exchange, batch);
+      redirect.restore();
+      logged = redirect.contents();
+    }
+    EXPECT_EQ(allocations, 0u) << "over 16000 requests";
+    size_t first_end = logged.find('\n');
+    ASSERT_NE(first_end, std::string::npos) << "nothing logged";
+    std::string_view first(logged.data(), first_end + 1);
+    EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
+    EXPECT_EQ(logged.size(), 1100u * 16 * first.size());
+  }
+}
+
+// Error lines (log_error: printf, then escaping) on every request.
+TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    // A control byte and a backslash: the escaping has work to do.
+    h.log_error("no page at %.*s \x1b\\: code %d", static_cast<int>(h.path().size()),
+                h.path().data(), 404);
+    h.respond(404, "text/plain", "Not Found");
+  });
+  NullSink log;
+  ServerOptions options;
+  options.log_sink = log.sink();
+  InProcessExchange exchange(table, options);
+  std::string batch = requests("/missing", 16);
+  EXPECT_EQ(steady_allocations(exchange, batch), 0u) << "over 16000 requests";
+  EXPECT_EQ(log.lines(), 2u * 1100 * 16);  // the error line and the access line
+  EXPECT_TRUE(is_access_line(log.last(), "/missing", 404)) << log.last();
+}
+
+// send_error() builds its page in a std::string the output queue then
+// owns (two allocations per request, logging or not): the log must add none.
+TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
+  auto allocations = [](bool logging) {
+    HandlerTable table;
+    table.on("GET", [](RequestHandler& h) { h.send_error(404); });
+    NullSink log;
+    ServerOptions options;
+    options.log_sink = logging ? log.sink() : nullptr;
+    InProcessExchange exchange(table, options);
+    uint64_t count = steady_allocations(exchange, requests("/missing", 16));
+    EXPECT_EQ(log.lines(), logging ? 2u * 1100 * 16 : 0u);
+    return count;
+  };
+  EXPECT_EQ(allocations(true), allocations(false));
+}
 
 // Per-phase latency is recorded on the request path too: still no allocation.
 TEST(SteadyStateWithLatencyHistograms, AllocatesNothingPerRequest) {
@@ -84,12 +255,8 @@ TEST(SteadyStateWithLatencyHistograms, AllocatesNothingPerRequest) {
     InProcessExchange exchange(table, options);
     std::string batch = requests("/plaintext", pipelined);
     ASSERT_EQ(exchange.exchange(batch).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-    for (int i = 0; i < 100; ++i)
-      exchange.feed(batch);
-    uint64_t before = thread_allocations();
-    for (int i = 0; i < 1000; ++i)
-      exchange.feed(batch);
-    EXPECT_EQ(thread_allocations() - before, 0u) << "over " << 1000 * pipelined << " requests";
+    EXPECT_EQ(steady_allocations(exchange, batch), 0u)
+        << "over " << 1000 * pipelined << " requests";
   }
 }
 

@@ -67,18 +67,42 @@ TEST(LogEscape, QuotesOnlyWhenAsked) {
   EXPECT_EQ(escaped("say \"hi\"", LogQuotes::kEscaped), "say \\x22hi\\x22");
 }
 
+// A short text, and a long one whose plain runs go eight bytes at a time.
 TEST(LogEscape, AFullBufferHoldsNoHalfEscape) {
-  std::string_view text = "ab\x1b\xc2\x9b\xe2\x82\xac\\";
-  std::string whole = escaped(text);
-  for (size_t capacity = 0; capacity <= whole.size(); ++capacity) {
-    std::string out(capacity, '?');
-    LogEscapeResult result = escape_for_log(text, out.data(), capacity);
-    ASSERT_LE(result.written, capacity);
-    out.resize(result.written);
-    EXPECT_EQ(out, whole.substr(0, result.written)) << capacity;
-    EXPECT_EQ(unescaped(out), text.substr(0, result.consumed)) << capacity;
+  for (std::string_view text : {std::string_view("ab\x1b\xc2\x9b\xe2\x82\xac\\"),
+                                std::string_view("0123456789abcdef\\x1b-0123456789abcdef\x1b"
+                                                 "0123456789\xe2\x82\xac")}) {
+    std::string whole = escaped(text);
+    for (size_t capacity = 0; capacity <= whole.size(); ++capacity) {
+      std::string out(capacity, '?');
+      LogEscapeResult result = escape_for_log(text, out.data(), capacity);
+      ASSERT_LE(result.written, capacity);
+      out.resize(result.written);
+      EXPECT_EQ(out, whole.substr(0, result.written)) << capacity;
+      EXPECT_EQ(unescaped(out), text.substr(0, result.consumed)) << capacity;
+      // It stops only for want of room: no unit (a byte, an escape, a
+      // UTF-8 character, a C1 control's two escapes) takes more than 8.
+      if (result.consumed < text.size()) EXPECT_GT(result.written + 8, capacity) << capacity;
+    }
+    EXPECT_EQ(escape_for_log(text, nullptr, 0).consumed, 0u);
   }
-  EXPECT_EQ(escape_for_log(text, nullptr, 0).consumed, 0u);
+}
+
+// Runs of plain bytes go eight at a time: a byte to escape at any place
+// in a word, or past its end, is still found.
+TEST(LogEscape, EveryByteIsFoundAtEveryPlaceInALongText) {
+  const std::string plain = "GET /index.html?q=1 HTTP/1.1";
+  for (LogQuotes quotes : {LogQuotes::kAsIs, LogQuotes::kEscaped}) {
+    for (int c = 0; c < 256; ++c) {
+      std::string one(1, static_cast<char>(c));
+      for (size_t at = 0; at <= plain.size(); ++at) {
+        std::string text = plain.substr(0, at) + one + plain.substr(at);
+        EXPECT_EQ(escaped(text, quotes),
+                  plain.substr(0, at) + escaped(one, quotes) + plain.substr(at))
+            << "byte " << c << " at " << at;
+      }
+    }
+  }
 }
 
 TEST(LogEscape, EveryByteReadsBack) {

@@ -1,0 +1,67 @@
+// RequestLog: writes one server's log lines in Python's format,
+//   127.0.0.1 - - [05/Dec/2026 00:12:01] "GET / HTTP/1.1" 200 -
+// (what RequestHandler::log_message, log_error and log_request write), so
+// that the default configuration, logging every request, allocates nothing
+// per request: each line is assembled in a buffer this owns and reuses, and
+// handed to the sink as a view; the local time is formatted once a second
+// and the client's host text once per client in a row. The buffer grows
+// once for a line longer than any before. One per server, loop thread only.
+#pragma once
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "http/log_time.hpp"
+#include "http/server_options.hpp"
+#include "reactor/socket_address.hpp"
+
+namespace basehttp {
+
+class RequestLog {
+ public:
+  /// Room format_address() needs.
+  static constexpr size_t kAddressSize = SocketAddress::kHostTextSize;
+
+  /// Writes `client` as a log line shows it into `out` (kAddressSize
+  /// bytes, no NUL) and returns its length: the numeric host ("127.0.0.1",
+  /// "::1"); "unix:" for a unix-domain peer, which has no host.
+  static size_t format_address(const SocketAddress& client, char* out);
+
+  /// Lines go to `sink`, which must outlive this (the server's
+  /// options().log_sink); an empty sink turns the log off. A sink gets a
+  /// view valid for the call only, and must not log through this again.
+  explicit RequestLog(const LogSink& sink);
+  RequestLog(const RequestLog&) = delete;
+  RequestLog& operator=(const RequestLog&) = delete;
+
+  /// "<address> - - [<time>] <message>\n" for a request from `client` at
+  /// `now` (seconds since the epoch: the loop's wall_seconds()), the
+  /// message printf-formatted, then escaped (http/log_escape.hpp).
+  void vlog(const SocketAddress& client, std::time_t now, const char* format, va_list args);
+  void log(const SocketAddress& client, std::time_t now, const char* format, ...)
+      __attribute__((format(printf, 4, 5)));
+  /// The access line, the message being "\"<request_line>\" <code> <size>"
+  /// with 0 and -1 (any code <= 0, size < 0) as "-": Python's log_request.
+  void log_request(const SocketAddress& client, std::time_t now, std::string_view request_line,
+                   int code, int64_t size);
+
+ private:
+  /// Makes room for a line whose message escapes at most `message_bytes` of
+  /// text, then writes "<address> - - [<time>] " and returns its length.
+  size_t begin_line(const SocketAddress& client, std::time_t now, size_t message_bytes);
+  std::string_view address_text(const SocketAddress& client);
+
+  const LogSink& sink_;
+  LogTime time_{LogTime::Format::kPython};
+  SocketAddress last_client_;  // whose host address_ holds
+  size_t address_length_ = 0;
+  char address_[kAddressSize] = {};
+  std::string line_;     // the line being assembled; its size is its capacity
+  std::string message_;  // vlog's printf output before escaping; same
+};
+
+}  // namespace basehttp
