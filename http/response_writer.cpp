@@ -5,6 +5,7 @@
 
 #include "http/byte_scan.hpp"
 #include "http/headers.hpp"
+#include "http/response_head.hpp"
 
 namespace basehttp {
 namespace {

@@ -21,12 +21,13 @@
 #include <string>
 #include <string_view>
 
-#include "http/response_head.hpp"
 #include "http/status_table.hpp"
 #include "reactor/file_descriptor.hpp"
 #include "reactor/output_queue.hpp"
 
 namespace basehttp {
+
+class ResponseHead;  // http/response_head.hpp: internal, reached only through a pointer
 
 class ResponseWriter {
  public:

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "http/response_head.hpp"
 #include "http/server_options.hpp"
 
 namespace basehttp {
