@@ -452,7 +452,6 @@ void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecyc
                    server.draining() ? "shutting down" : "a restart is in progress");
       return;
     }
-    std::string error;
     auto done = [&server, &handover](bool ready, const std::string& failure) {
       if (!ready) {
         std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n", failure.c_str());
@@ -462,8 +461,10 @@ void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecyc
                    static_cast<int>(handover.child()));
       server.shutdown();  // on the loop: starts the drain, returns at once
     };
-    if (!handover.start(server.listening_fd(), restart, std::chrono::seconds(30), done, &error)) {
-      std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n", error.c_str());
+    auto started = handover.start(server.listening_fd(), restart, std::chrono::seconds(30), done);
+    if (!started) {
+      std::fprintf(stderr, "basehttpd: restart failed (%s); still serving\n",
+                   started.message().c_str());
     }
   });
   if (basehttp::AccessLog* log = lifecycle.access_log) {
@@ -510,7 +511,8 @@ basehttp::ServerAddress tcp_listener(const std::string& host, uint16_t port) {
     throw std::system_error(std::make_error_code(std::errc::invalid_argument),
                             "cannot resolve host '" + host + "'");
   }
-  return basehttp::ServerAddress::listening_socket(basehttp::listen_tcp(*address).release());
+  return basehttp::ServerAddress::listening_socket(
+      basehttp::listen_tcp(*address).value_or_throw().release());
 }
 
 // Serves on a unix socket or a socket systemd passed; no port to report.

@@ -74,14 +74,17 @@ HTTPServer::HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& a
 
 FileDescriptor HTTPServer::open_listener(const ServerAddress& address) {
   const ListenOptions& listen = context_->options.listen;
-  if (address.listening_fd >= 0) return adopt_listening_socket(address.listening_fd);
+  if (address.listening_fd >= 0) {
+    return adopt_listening_socket(address.listening_fd).value_or_throw();
+  }
   if (!address.unix_path.empty()) {
     FileDescriptor listening =
-        listen_unix(address.unix_path, static_cast<mode_t>(address.unix_mode), listen);
+        listen_unix(address.unix_path, static_cast<mode_t>(address.unix_mode), listen)
+            .value_or_throw();
     unix_path_ = address.unix_path;
     return listening;
   }
-  return listen_tcp(bind_address(address), listen);
+  return listen_tcp(bind_address(address), listen).value_or_throw();
 }
 
 void HTTPServer::start_listening(const ServerAddress& address) {

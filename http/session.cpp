@@ -20,9 +20,9 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
 }  // namespace
 
 Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
-                 uint32_t slot, uint32_t generation)
+                 uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport)
     : context_(context),
-      connection_(context.loop, std::move(socket), peer, *this),
+      connection_(context.loop, std::move(socket), peer, *this, std::move(transport)),
       slot_(slot),
       generation_(generation),
       timing_(context.options.latency_histograms ? &context.stats : nullptr) {}
@@ -448,8 +448,7 @@ void Session::on_deadline(Wait wait) {
 
 void Session::release_resources() {
   if (!idle()) return;
-  connection_.input().release_if_empty();
-  connection_.output().release_if_empty();
+  connection_.release_idle_buffers();
 }
 
 DeferredResponse Session::defer() {

@@ -29,8 +29,9 @@ class ServerContext;
 
 class Session final : public ConnectionHandler, public DeadlineEntry, public Exchange {
  public:
+  /// `transport` carries the connection's bytes (null: the plain socket).
   Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
-          uint32_t generation);
+          uint32_t generation, std::unique_ptr<Transport> transport = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;

@@ -15,7 +15,7 @@ SessionTable::~SessionTable() {
 }
 
 Session& SessionTable::open(ServerContext& context, FileDescriptor socket,
-                            const SocketAddress& peer) {
+                            const SocketAddress& peer, std::unique_ptr<Transport> transport) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -25,8 +25,8 @@ Session& SessionTable::open(ServerContext& context, FileDescriptor socket,
     slots_.emplace_back();
   }
   Slot& entry = slots_[slot];
-  entry.session =
-      std::make_unique<Session>(context, std::move(socket), peer, slot, entry.generation);
+  entry.session = std::make_unique<Session>(context, std::move(socket), peer, slot,
+                                            entry.generation, std::move(transport));
   ++live_;
   entry.session->start();
   return *entry.session;

@@ -15,6 +15,7 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/file_descriptor.hpp"
 #include "reactor/socket_address.hpp"
+#include "reactor/transport.hpp"
 
 namespace basehttp {
 
@@ -30,8 +31,10 @@ class SessionTable {
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
 
-  /// Makes and starts the session of an accepted connection.
-  Session& open(ServerContext& context, FileDescriptor socket, const SocketAddress& peer);
+  /// Makes and starts the session of an accepted connection, whose bytes
+  /// go through `transport` (null: the plain socket).
+  Session& open(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
+                std::unique_ptr<Transport> transport = nullptr);
   /// The session in `slot` closed: it is destroyed at the end of this loop
   /// iteration, then `on_released` runs.
   void release(uint32_t slot);

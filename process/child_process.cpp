@@ -19,15 +19,16 @@ struct Pipe {
   FileDescriptor write;
 };
 
-int make_pipe(Pipe& pipe, bool parent_reads) {
+SysResult<void> make_pipe(Pipe& pipe, bool parent_reads) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno;
+  if (::pipe2(fds, O_CLOEXEC) != 0) return SysError(errno, "pipe2");
   pipe.read.reset(fds[0]);
   pipe.write.reset(fds[1]);
   // Only the parent's end is nonblocking: the child expects ordinary,
   // blocking stdio.
   FileDescriptor& parent = parent_reads ? pipe.read : pipe.write;
-  return ::fcntl(parent.get(), F_SETFL, O_NONBLOCK) != 0 ? errno : 0;
+  if (::fcntl(parent.get(), F_SETFL, O_NONBLOCK) != 0) return SysError(errno, "fcntl");
+  return {};
 }
 
 }  // namespace
@@ -59,11 +60,11 @@ ChildProcess::~ChildProcess() {
   kill_and_wait();
 }
 
-int ChildProcess::spawn(const SpawnRequest& request, ChildProcess& child) {
+SysResult<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   Pipe in, out, err;
-  if (int error = make_pipe(in, false)) return error;
-  if (int error = make_pipe(out, true)) return error;
-  if (int error = make_pipe(err, true)) return error;
+  for (auto [pipe, parent_reads] : {std::pair{&in, false}, {&out, true}, {&err, true}}) {
+    if (auto made = make_pipe(*pipe, parent_reads); !made) return made.failure();
+  }
 
   const ChildFd stdio[] = {{in.read.get(), 0}, {out.write.get(), 1}, {err.write.get(), 2}};
   SpawnOptions options;
@@ -73,19 +74,19 @@ int ChildProcess::spawn(const SpawnRequest& request, ChildProcess& child) {
   options.close_other_fds = true;
   if (!request.directory.empty()) options.directory = request.directory.c_str();
   options.new_process_group = true;
-  pid_t pid = -1;
-  int error = spawn_process(request.program, request.arguments, &request.environment, options, pid);
-  if (error != 0) return error;
+  auto spawned = spawn_process(request.program, request.arguments, &request.environment, options);
+  if (!spawned) return spawned.failure();
+  pid_t pid = spawned.value();
 
   // Until it is reaped the pid cannot name another process, so the pidfd
   // is surely this child's.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
-    error = errno;
+    int error = errno;
     ::kill(-pid, SIGKILL);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    return error;
+    return SysError(error, "pidfd_open");
   }
   ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);  // pidfd_open sets it; say so for older kernels
 
@@ -95,8 +96,7 @@ int ChildProcess::spawn(const SpawnRequest& request, ChildProcess& child) {
   started.stdin_ = std::move(in.write);
   started.stdout_ = std::move(out.read);
   started.stderr_ = std::move(err.read);
-  child = std::move(started);
-  return 0;
+  return started;
 }
 
 bool ChildProcess::kill(int signal) const {

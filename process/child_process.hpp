@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "reactor/file_descriptor.hpp"
+#include "reactor/result.hpp"
 
 namespace basehttp {
 
@@ -40,10 +41,11 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();
 
-  /// Starts `request`. Returns 0 and fills `child`, or an errno value
-  /// (ENOENT, EACCES, ENOEXEC, EAGAIN, ENOSYS for a kernel without pidfd)
-  /// and leaves `child` empty; nothing is left running or open on failure.
-  static int spawn(const SpawnRequest& request, ChildProcess& child);
+  /// Starts `request`: the running child, or the errno of the step that
+  /// failed ("posix_spawn": ENOENT, EACCES, ENOEXEC, EAGAIN; "pidfd_open":
+  /// ENOSYS on a kernel without pidfd; "pipe2"); nothing is left running
+  /// or open on failure.
+  static SysResult<ChildProcess> spawn(const SpawnRequest& request);
 
   bool started() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }

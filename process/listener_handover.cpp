@@ -22,20 +22,15 @@ ListenerHandover::~ListenerHandover() {
   }
 }
 
-bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& argv,
-                             std::chrono::milliseconds ready_timeout, Done done,
-                             std::string* error) {
-  auto fail = [error](const char* what, int code) {
-    *error = std::string(what) + ": " + std::strerror(code);
-    return false;
-  };
-  if (in_progress()) return fail("handover", EALREADY);
-  if (argv.empty()) return fail("handover", EINVAL);
+SysResult<void> ListenerHandover::start(int listening_fd, const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds ready_timeout, Done done) {
+  if (in_progress()) return SysError(EALREADY, "handover");
+  if (argv.empty()) return SysError(EINVAL, "handover");
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail("pipe2", errno);
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return SysError(errno, "pipe2");
   FileDescriptor read_end(pipe_fds[0]);
   FileDescriptor write_end(pipe_fds[1]);
-  if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return fail("fcntl", errno);
+  if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return SysError(errno, "fcntl");
 
   const ChildFd given[] = {{listening_fd, kListenFd}, {write_end.get(), kReadyFd}};
   SpawnOptions options;
@@ -47,13 +42,12 @@ bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& a
   for (int signal_number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2})
     sigaddset(&defaults, signal_number);
   options.default_signals = &defaults;
-  pid_t pid = 0;
-  int spawned = spawn_process(argv[0], argv, nullptr, options, pid);
-  if (spawned != 0) return fail("posix_spawn", spawned);
+  auto spawned = spawn_process(argv[0], argv, nullptr, options);
+  if (!spawned) return spawned.failure();
 
   // Our copies of the write end close here: the pipe reads EOF as soon as
   // the child has closed (or never kept) its own.
-  child_ = pid;
+  child_ = spawned.value();
   ready_pipe_ = std::move(read_end);
   received_.clear();
   done_ = std::move(done);
@@ -63,7 +57,7 @@ bool ListenerHandover::start(int listening_fd, const std::vector<std::string>& a
     timer_ = 0;
     finish(false, "not ready after " + std::to_string(ready_timeout.count()) + " ms");
   });
-  return true;
+  return {};
 }
 
 void ListenerHandover::on_readable() {

@@ -25,6 +25,7 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/fd_watch.hpp"
 #include "reactor/file_descriptor.hpp"
+#include "reactor/result.hpp"
 
 namespace basehttp {
 
@@ -51,10 +52,12 @@ class ListenerHandover {
   /// Starts `argv` (argv[0] is the program's path; the environment is
   /// this process's) with `listening_fd` as fd 3 and the pipe as fd 4, the
   /// signal mask cleared and default signal actions. `listening_fd` stays
-  /// open here. Returns false and sets `error` when no process could be
-  /// started (nothing else happens then); otherwise `done` runs later.
-  bool start(int listening_fd, const std::vector<std::string>& argv,
-             std::chrono::milliseconds ready_timeout, Done done, std::string* error);
+  /// open here. Fails (EALREADY while one is in progress, EINVAL for an
+  /// empty argv, or the errno of "pipe2", "fcntl", "posix_spawn") when no
+  /// process could be started; nothing else happens then, and `done` never
+  /// runs. Otherwise `done` runs later.
+  SysResult<void> start(int listening_fd, const std::vector<std::string>& argv,
+                        std::chrono::milliseconds ready_timeout, Done done);
   /// A handover was started and `done` has not run yet.
   bool in_progress() const { return watch_ != nullptr; }
   /// The process started last (0 before any).

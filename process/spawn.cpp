@@ -41,10 +41,11 @@ struct SpawnAttributes {
 
 }  // namespace
 
-int spawn_process(const std::string& program, const std::vector<std::string>& arguments,
-                  const std::vector<std::string>* environment, const SpawnOptions& options,
-                  pid_t& pid) {
-  if (options.fds.size() > SpawnOptions::kMaxChildFds) return EINVAL;
+SysResult<pid_t> spawn_process(const std::string& program,
+                               const std::vector<std::string>& arguments,
+                               const std::vector<std::string>* environment,
+                               const SpawnOptions& options) {
+  if (options.fds.size() > SpawnOptions::kMaxChildFds) return SysError(EINVAL, "posix_spawn");
   int highest_target = -1;
   for (const ChildFd& fd : options.fds)
     highest_target = std::max(highest_target, fd.target);
@@ -59,7 +60,7 @@ int spawn_process(const std::string& program, const std::vector<std::string>& ar
     int source = options.fds[i].source;
     if (source <= highest_target) {
       lifted[i].reset(::fcntl(source, F_DUPFD_CLOEXEC, highest_target + 1));
-      if (!lifted[i]) return errno;
+      if (!lifted[i]) return SysError(errno, "fcntl");
       source = lifted[i].get();
     }
     posix_spawn_file_actions_adddup2(&setup.actions, source, options.fds[i].target);
@@ -90,8 +91,12 @@ int spawn_process(const std::string& program, const std::vector<std::string>& ar
   std::vector<char*> argv = pointers(arguments);
   std::vector<char*> envp;
   if (environment != nullptr) envp = pointers(*environment);
-  return posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attributes, argv.data(),
-                     environment != nullptr ? envp.data() : environ);
+  pid_t pid = -1;
+  // posix_spawn returns its error rather than setting errno.
+  int error = posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attributes, argv.data(),
+                          environment != nullptr ? envp.data() : environ);
+  if (error != 0) return SysError(error, "posix_spawn");
+  return pid;
 }
 
 }  // namespace basehttp

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "reactor/result.hpp"
+
 namespace basehttp {
 
 /// A descriptor of this process that the child gets as `target`.
@@ -45,10 +47,13 @@ struct SpawnOptions {
 };
 
 /// Starts `program` with `arguments` (argv, argv[0] included) and
-/// `environment` ("NAME=value" each; null: this process's). Returns 0 and
-/// sets `pid`, or an errno value (nothing was started then).
-int spawn_process(const std::string& program, const std::vector<std::string>& arguments,
-                  const std::vector<std::string>* environment, const SpawnOptions& options,
-                  pid_t& pid);
+/// `environment` ("NAME=value" each; null: this process's). Returns the
+/// child's pid, or the errno of "posix_spawn" (ENOENT, EACCES...; EINVAL
+/// for too many fds) or of "fcntl" (a source not open); nothing was started
+/// then.
+SysResult<pid_t> spawn_process(const std::string& program,
+                               const std::vector<std::string>& arguments,
+                               const std::vector<std::string>* environment,
+                               const SpawnOptions& options);
 
 }  // namespace basehttp

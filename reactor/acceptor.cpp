@@ -18,11 +18,11 @@ constexpr milliseconds kMaxBackoff{500};
 
 Acceptor::Acceptor(EventLoop& loop, const SocketAddress& address, NewConnection on_connection,
                    const ListenOptions& options)
-    : Acceptor(loop, listen_tcp(address, options), std::move(on_connection)) {}
+    : Acceptor(loop, listen_tcp(address, options).value_or_throw(), std::move(on_connection)) {}
 
 Acceptor::Acceptor(EventLoop& loop, FileDescriptor listening, NewConnection on_connection)
     : loop_(loop), socket_(std::move(listening)), on_connection_(std::move(on_connection)) {
-  if (auto bound = SocketAddress::local_of(socket_.get())) local_address_ = *bound;
+  if (auto bound = SocketAddress::local_of(socket_.get())) local_address_ = bound.value();
   tcp_ = local_address_.family() == AF_INET || local_address_.family() == AF_INET6;
   loop_.add(socket_.get(), EPOLLIN, this);
 }

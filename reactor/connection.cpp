@@ -1,9 +1,6 @@
 #include "reactor/connection.hpp"
 
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 
 namespace basehttp {
@@ -14,11 +11,12 @@ constexpr size_t kMaxLingerBytes = 1024 * 1024;
 }  // namespace
 
 Connection::Connection(EventLoop& loop, FileDescriptor socket, const SocketAddress& peer,
-                       ConnectionHandler& handler)
+                       ConnectionHandler& handler, std::unique_ptr<Transport> transport)
     : loop_(loop),
       socket_(std::move(socket)),
       peer_(peer),
       handler_(handler),
+      transport_(std::move(transport)),
       output_(&loop.output_scratch()) {}
 
 Connection::~Connection() {
@@ -37,6 +35,11 @@ void Connection::handle_events(uint32_t events) {
     return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readable_ = true;
+  // Set only with a transport: its read (a TLS handshake) had to send first.
+  if (read_wants_writable_ && (events & EPOLLOUT)) {
+    read_wants_writable_ = false;
+    readable_ = true;
+  }
   if (events & (EPOLLRDHUP | EPOLLHUP)) {
     hangup_seen_ = true;
     if (reading_paused_ && state_ == State::kOpen) handler_.on_hangup_while_paused(*this);
@@ -73,14 +76,17 @@ void Connection::read_input() {
     Buffer& target = scratch != nullptr ? *scratch : input_;
     target.ensure_writable(kReadChunk);
     size_t room = target.writable_bytes();
-    ssize_t n = ::read(socket_.get(), target.begin_write(), room);
-    int read_error = n < 0 ? errno : 0;
+    ssize_t n = io().read(target.begin_write(), room);
     if (n > 0) {
       target.has_written(static_cast<size_t>(n));
       bytes_read_ += static_cast<uint64_t>(n);
-      // A short read drained the socket; the next bytes raise a new edge.
-      // After a hang-up, read on to the EOF instead: no edge will follow.
-      if (static_cast<size_t>(n) < room && !hangup_seen_) readable_ = false;
+      // A short read from the socket drained it; the next bytes raise a
+      // new edge. After a hang-up, read on to the EOF instead: no edge will
+      // follow. A transport's reads stop short anyway (a TLS record at a
+      // time), so through one, read on until -EAGAIN.
+      if (static_cast<size_t>(n) < room && !hangup_seen_ && transport_ == nullptr) {
+        readable_ = false;
+      }
       input_in_use_ = &target;
       handler_.on_input(*this);
       input_in_use_ = &input_;
@@ -95,10 +101,10 @@ void Connection::read_input() {
       readable_ = false;
       peer_eof_ = true;
       handler_.on_peer_closed(*this);
-    } else if (read_error == EINTR) {
-      continue;
-    } else if (read_error == EAGAIN || read_error == EWOULDBLOCK) {
+    } else if (n == -EAGAIN) {
       readable_ = false;
+      if (io().wants(TransportWait::kReadable) == TransportWait::kWritable)
+        read_wants_writable_ = true;
     } else {
       abort();
     }
@@ -111,6 +117,12 @@ void Connection::resume_reading() {
   if (!processing_ && state_ == State::kOpen) process();
 }
 
+void Connection::release_idle_buffers() {
+  input_.release_if_empty();
+  output_.release_if_empty();
+  if (transport_ != nullptr) transport_->release_buffers();
+}
+
 void Connection::watch_drain(size_t low_water) {
   drain_watched_ = true;
   drain_low_water_ = low_water;
@@ -119,8 +131,10 @@ void Connection::watch_drain(size_t low_water) {
 void Connection::flush() {
   if (state_ == State::kClosed || state_ == State::kLingering) return;
   if (!output_.empty()) {
-    int error = 0;
-    if (output_.flush_to(socket_.get(), &error) == OutputQueue::FlushResult::kFailed) {
+    // -EAGAIN needs nothing more: every socket event flushes again, which
+    // also serves a transport whose write waits for EPOLLIN.
+    int status = output_.flush_to(io());
+    if (status < 0 && status != -EAGAIN) {
       abort();
       return;
     }
@@ -144,7 +158,7 @@ void Connection::finish_close() {
     close_now();
     return;
   }
-  ::shutdown(socket_.get(), SHUT_WR);
+  io().shutdown_write();
   state_ = State::kLingering;
   linger_timer_ = loop_.run_after(kLingerTimeout, [this] {
     linger_timer_ = 0;
@@ -158,15 +172,14 @@ void Connection::discard_input() {
   for (;;) {
     input_.retrieve_all();
     input_.ensure_writable(kReadChunk);
-    ssize_t n = ::read(socket_.get(), input_.begin_write(), input_.writable_bytes());
+    ssize_t n = io().read(input_.begin_write(), input_.writable_bytes());
     if (n > 0) {
       lingered_bytes_ += static_cast<size_t>(n);
       if (lingered_bytes_ <= kMaxLingerBytes) continue;
       close_now();  // still flooding: a reset is what it gets
       return;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n == -EAGAIN) return;
     close_now();  // EOF or error: the peer has stopped sending
     return;
   }

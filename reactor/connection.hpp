@@ -1,13 +1,15 @@
 // Connection: one accepted, nonblocking stream socket on an EventLoop: an
-// input buffer filled by read() until EAGAIN, an output queue flushed by one
+// input buffer filled by reads until EAGAIN, an output queue flushed by one
 // writev at the end of each batch of events (and resumed on EPOLLOUT), and
-// an orderly close. Registered once with epoll (edge-triggered, in and out);
-// no epoll_ctl happens again until it closes. Owned by its server; loop
-// thread only.
+// an orderly close. It reads and writes the socket itself, or through a
+// Transport it owns (TLS...; see stream_io.hpp). Registered once with epoll
+// (edge-triggered, in and out); no epoll_ctl happens again until it closes.
+// Owned by its server; loop thread only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "reactor/buffer.hpp"
 #include "reactor/connection_handler.hpp"
@@ -15,6 +17,8 @@
 #include "reactor/file_descriptor.hpp"
 #include "reactor/output_queue.hpp"
 #include "reactor/socket_address.hpp"
+#include "reactor/stream_io.hpp"
+#include "reactor/transport.hpp"
 
 namespace basehttp {
 
@@ -25,8 +29,10 @@ class Connection final : public IoHandler {
   static constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
   /// Takes `socket`; start() registers it. `handler` must outlive this.
+  /// `transport`, when given, carries the stream over the socket (owned:
+  /// destroyed with the connection); without one it is the socket itself.
   Connection(EventLoop& loop, FileDescriptor socket, const SocketAddress& peer,
-             ConnectionHandler& handler);
+             ConnectionHandler& handler, std::unique_ptr<Transport> transport = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -43,6 +49,8 @@ class Connection final : public IoHandler {
   EventLoop& loop() { return loop_; }
   const SocketAddress& peer() const { return peer_; }
   int fd() const { return socket_.get(); }
+  /// The transport given at construction, or nullptr for the plain socket.
+  Transport* transport() const { return transport_.get(); }
 
   /// Writes what is queued now (normally done once at the end of a batch).
   void flush();
@@ -58,6 +66,10 @@ class Connection final : public IoHandler {
   /// Reads again, including what arrived while paused.
   void resume_reading();
   bool reading_paused() const { return reading_paused_; }
+
+  /// Frees the buffers an idle connection can make again (input, output,
+  /// the transport's); for the owner to call when nothing is in progress.
+  void release_idle_buffers();
 
   /// Asks for one on_output_drained() once the queue is at most `low_water` bytes.
   void watch_drain(size_t low_water);
@@ -78,18 +90,21 @@ class Connection final : public IoHandler {
   void discard_input();
   void finish_close();
   void close_now();
+  StreamIo io() const { return StreamIo{socket_.get(), transport_.get()}; }
 
   EventLoop& loop_;
   FileDescriptor socket_;
   SocketAddress peer_;
   ConnectionHandler& handler_;
-  Buffer input_;                    // bytes left over between reads
-  Buffer* input_in_use_ = &input_;  // input_, or the loop's scratch during a read
+  std::unique_ptr<Transport> transport_;  // nullptr: the plain socket
+  Buffer input_;                          // bytes left over between reads
+  Buffer* input_in_use_ = &input_;        // input_, or the loop's scratch during a read
   OutputQueue output_;
   State state_ = State::kOpen;
   bool reading_paused_ = false;
-  bool readable_ = true;      // the socket may hold unread bytes
-  bool hangup_seen_ = false;  // EPOLLRDHUP: read until EOF, not until a short read
+  bool readable_ = true;              // the socket may hold unread bytes
+  bool hangup_seen_ = false;          // EPOLLRDHUP: read until EOF, not until a short read
+  bool read_wants_writable_ = false;  // the transport's read waits for EPOLLOUT
   bool peer_eof_ = false;
   bool linger_ = false;
   bool processing_ = false;  // inside process(): re-entrant calls only set flags

@@ -24,6 +24,13 @@ FileDescriptor checked(int fd, const char* what) {
   return FileDescriptor(fd);
 }
 
+// A signalfd that takes no signal until watch_signals() widens its mask.
+int signalfd_without_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  return signalfd(-1, &none, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
 [[noreturn]] void die(const char* what) {
   std::fprintf(stderr, "basehttp: %s failed: errno %d\n", what, errno);
   std::abort();
@@ -47,8 +54,10 @@ EventLoop::EventLoop()
       wakeup_fd_(checked(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       timer_fd_(
           checked(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create")),
+      signal_fd_(checked(signalfd_without_signals(), "signalfd")),
       thread_id_(std::this_thread::get_id()) {
   ignore_sigpipe_once();
+  sigemptyset(&watched_signals_);
   refresh_clock();
   wakeup_handler_.loop = timer_handler_.loop = signal_handler_.loop = this;
   wakeup_handler_.on_ready = &EventLoop::on_wakeup;
@@ -56,10 +65,11 @@ EventLoop::EventLoop()
   signal_handler_.on_ready = &EventLoop::on_signal;
   add(wakeup_fd_.get(), EPOLLIN, &wakeup_handler_);
   add(timer_fd_.get(), EPOLLIN, &timer_handler_);
+  add(signal_fd_.get(), EPOLLIN, &signal_handler_);
 }
 
 EventLoop::~EventLoop() {
-  if (signal_fd_) {
+  if (watching_signals_) {
     // Signals that arrived while the loop wound down were meant for it:
     // consume them, or unblocking would deliver them with their default
     // action and end a process that is exiting cleanly.
@@ -276,22 +286,15 @@ void EventLoop::watch_signals(std::initializer_list<int> signals,
   }
   sigset_t before;
   pthread_sigmask(SIG_BLOCK, &added, &before);
-  if (!signal_fd_) {
+  if (!watching_signals_) {
     previous_mask_ = before;  // what the destructor puts back
-    sigemptyset(&watched_signals_);
+    watching_signals_ = true;
   }
   for (int signal_number : signals)
     sigaddset(&watched_signals_, signal_number);
-  if (signal_fd_) {
-    // Same descriptor, wider mask.
-    if (signalfd(signal_fd_.get(), &watched_signals_, 0) < 0) {
-      throw std::system_error(errno, std::generic_category(), "signalfd");
-    }
-    return;
-  }
-  signal_fd_ = checked(signalfd(-1, &watched_signals_, SFD_NONBLOCK | SFD_CLOEXEC), "signalfd");
-  signal_handler_.loop = this;
-  add(signal_fd_.get(), EPOLLIN, &signal_handler_);
+  // The descriptor made with the loop, its mask widened: only an invalid
+  // descriptor or mask could make this fail.
+  if (signalfd(signal_fd_.get(), &watched_signals_, 0) < 0) die("signalfd");
 }
 
 void EventLoop::on_signal() {

@@ -35,8 +35,9 @@ class EventLoop {
   /// Names a timer for cancel(); never 0.
   using TimerId = uint64_t;
 
-  /// Creates the epoll, eventfd and timerfd descriptors; throws
-  /// std::system_error when the kernel refuses. Also ignores SIGPIPE when it
+  /// Creates the epoll, eventfd, timerfd and (with no signal in it yet)
+  /// signalfd descriptors; throws std::system_error when the kernel
+  /// refuses, so that later calls have nothing left to fail on. Also ignores SIGPIPE when it
   /// still has its default action, so a write to a closed peer is an error
   /// value instead of the end of the process.
   EventLoop();
@@ -82,7 +83,8 @@ class EventLoop {
   /// that) and delivers them to `handler` on the loop thread through a
   /// signalfd. Call before starting other threads. Several calls add to
   /// one signalfd, each signal going to the handler given with it last
-  /// (a server takes SIGTERM, its application SIGHUP).
+  /// (a server takes SIGTERM, its application SIGHUP). Cannot fail: the
+  /// signalfd was made with the loop.
   void watch_signals(std::initializer_list<int> signals, std::function<void(int)> handler);
 
   /// True on the loop thread: the thread inside run(). While the loop is
@@ -169,6 +171,7 @@ class EventLoop {
   std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
   sigset_t watched_signals_{};
   sigset_t previous_mask_{};
+  bool watching_signals_ = false;  // watch_signals() ran: the destructor restores the mask
 };
 
 }  // namespace basehttp

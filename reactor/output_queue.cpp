@@ -1,10 +1,11 @@
 #include "reactor/output_queue.hpp"
 
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
+
+#include "reactor/stream_io.hpp"
 
 namespace basehttp {
 namespace {
@@ -70,6 +71,7 @@ void OutputQueue::consume(size_t n) {
       segment.offset += step;
     }
     if (segment.remaining == 0) {
+      if (segment.file.get() == chunk_file_) chunk_file_ = nullptr;
       segment.text = std::string();
       segment.file.reset();
       ++head_;
@@ -84,10 +86,11 @@ void OutputQueue::consume(size_t n) {
   }
 }
 
-bool OutputQueue::flush_memory(int fd, int* error, bool* would_block) {
+int OutputQueue::flush_memory(StreamIo io, bool* would_block) {
   iovec vectors[kMaxIovecs];
   int count = 0;
   size_t copied_offset = 0;
+  size_t offered = 0;
   bool file_follows = false;
   for (size_t i = head_; i < segments_.size() && count < kMaxIovecs; ++i) {
     const Segment& segment = segments_[i];
@@ -102,78 +105,97 @@ bool OutputQueue::flush_memory(int fd, int* error, bool* would_block) {
       vectors[count].iov_base = const_cast<char*>(segment.text.data()) + segment.offset;
     }
     vectors[count].iov_len = segment.remaining;
+    offered += segment.remaining;
     ++count;
   }
-  ssize_t written;
-  do {
-    if (file_follows && !not_a_socket_) {
-      // Headers before a file body: MSG_MORE lets the kernel send them in
-      // the same packet as the first file bytes.
-      msghdr message{};
-      message.msg_iov = vectors;
-      message.msg_iovlen = static_cast<size_t>(count);
-      written = ::sendmsg(fd, &message, MSG_MORE | MSG_NOSIGNAL);
-      if (written < 0 && errno == ENOTSOCK) {
-        not_a_socket_ = true;
-        continue;
-      }
-    } else {
-      written = ::writev(fd, vectors, count);
-    }
-  } while (written < 0 && errno == EINTR);
+  // Headers before a file body: MSG_MORE lets the kernel send them in the
+  // same packet as the first file bytes.
+  ssize_t written = io.write(vectors, count, file_follows && !not_a_socket_);
+  if (written == -ENOTSOCK && file_follows && !not_a_socket_) {
+    not_a_socket_ = true;
+    written = io.write(vectors, count, false);
+  }
+  return took(io, written, offered, would_block);
+}
+
+int OutputQueue::took(StreamIo io, ssize_t written, size_t offered, bool* would_block) {
   if (written < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      *would_block = true;
-      return true;
-    }
-    if (error) *error = errno;
-    return false;
+    if (written != -EAGAIN) return static_cast<int>(written);
+    *would_block = true;
+    return 0;
   }
-  size_t offered = 0;
-  for (int i = 0; i < count; ++i)
-    offered += vectors[i].iov_len;
   consume(static_cast<size_t>(written));
-  if (static_cast<size_t>(written) < offered) *would_block = true;
-  return true;
+  // A plain socket that takes less than offered is full; a transport may
+  // stop short anyway (a TLS record at a time), so it is asked again until
+  // it says -EAGAIN. Taking nothing counts as full: no busy loop. With
+  // `offered` 0 a short count proves nothing.
+  if (written == 0 || (static_cast<size_t>(written) < offered && io.transport == nullptr)) {
+    *would_block = true;
+  }
+  return 0;
 }
 
-bool OutputQueue::flush_file(int fd, int* error, bool* would_block) {
+int OutputQueue::flush_file(StreamIo io, bool* would_block) {
   Segment& segment = segments_[head_];
-  off_t offset = static_cast<off_t>(segment.offset);
   size_t chunk = segment.remaining > (1u << 30) ? (1u << 30) : segment.remaining;
-  ssize_t sent;
-  do {
-    sent = ::sendfile(fd, segment.file->get(), &offset, chunk);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      *would_block = true;
-      return true;
-    }
-    if (error) *error = errno;
-    return false;
-  }
-  if (sent == 0) {  // the file is shorter than promised: the response cannot be completed
-    if (error) *error = EIO;
-    return false;
-  }
-  consume(static_cast<size_t>(sent));
-  return true;
+  ssize_t sent = io.send_file(segment.file->get(), segment.offset, chunk);
+  // The file is shorter than promised: the response cannot be completed.
+  if (sent == 0) return -EIO;
+  // A short count may be the end of the file as well as a full socket:
+  // sendfile again, and -EIO or -EAGAIN will tell which.
+  return took(io, sent, /*offered=*/0, would_block);
 }
 
-OutputQueue::FlushResult OutputQueue::flush_to(int fd, int* error) {
+int OutputQueue::flush_file_by_copy(StreamIo io, bool* would_block) {
+  Segment& segment = segments_[head_];
+  // The piece read last time but not all written is written again from
+  // memory: a transport expects the same bytes after -EAGAIN, and the file
+  // is not read twice.
+  bool held = chunk_file_ == segment.file.get() && segment.offset >= chunk_offset_ &&
+              segment.offset < chunk_offset_ + chunk_size_;
+  if (!held) {
+    if (file_chunk_ == nullptr) file_chunk_ = std::make_unique_for_overwrite<char[]>(kFileChunk);
+    size_t want = segment.remaining < kFileChunk ? segment.remaining : kFileChunk;
+    ssize_t n;
+    do {
+      n = ::pread(segment.file->get(), file_chunk_.get(), want, static_cast<off_t>(segment.offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (n == 0) return -EIO;  // shorter than promised, as in flush_file
+    chunk_file_ = segment.file.get();
+    chunk_offset_ = segment.offset;
+    chunk_size_ = static_cast<size_t>(n);
+  }
+  size_t skip = static_cast<size_t>(segment.offset - chunk_offset_);
+  size_t length = chunk_size_ - skip;
+  if (length > segment.remaining) length = segment.remaining;
+  iovec vector{file_chunk_.get() + skip, length};
+  return took(io, io.write(&vector, 1, false), length, would_block);
+}
+
+int OutputQueue::flush_to(int fd) {
+  return flush_to(StreamIo{fd, nullptr});
+}
+
+int OutputQueue::flush_to(StreamIo io) {
   seal();
-  FlushResult result = FlushResult::kDrained;
+  int result = 0;
   while (!empty()) {
     bool would_block = false;
-    bool ok = segments_[head_].kind == Kind::kFile ? flush_file(fd, error, &would_block)
-                                                   : flush_memory(fd, error, &would_block);
-    if (!ok) {
-      result = FlushResult::kFailed;
+    int status;
+    if (segments_[head_].kind != Kind::kFile) {
+      status = flush_memory(io, &would_block);
+    } else if (io.can_send_file()) {
+      status = flush_file(io, &would_block);
+    } else {
+      status = flush_file_by_copy(io, &would_block);
+    }
+    if (status < 0) {
+      result = status;
       break;
     }
     if (would_block) {
-      result = FlushResult::kWouldBlock;
+      result = -EAGAIN;
       break;
     }
   }
@@ -188,12 +210,15 @@ void OutputQueue::clear() {
   copied_->retrieve_all();
   return_scratch();
   queued_bytes_ = 0;
+  chunk_file_ = nullptr;
 }
 
 void OutputQueue::release_if_empty() {
   if (!empty()) return;
   own_.release_if_empty();
   segments_ = std::vector<Segment>();
+  file_chunk_.reset();
+  chunk_file_ = nullptr;
 }
 
 }  // namespace basehttp

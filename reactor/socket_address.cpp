@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace basehttp {
@@ -67,17 +68,21 @@ std::optional<SocketAddress> SocketAddress::resolve(std::string_view host, uint1
   return result;
 }
 
-std::optional<SocketAddress> SocketAddress::local_of(int fd) {
+SysResult<SocketAddress> SocketAddress::local_of(int fd) {
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return SysError(errno, "getsockname");
+  }
   return SocketAddress(reinterpret_cast<sockaddr*>(&storage), length);
 }
 
-std::optional<SocketAddress> SocketAddress::peer_of(int fd) {
+SysResult<SocketAddress> SocketAddress::peer_of(int fd) {
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return SysError(errno, "getpeername");
+  }
   return SocketAddress(reinterpret_cast<sockaddr*>(&storage), length);
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "reactor/result.hpp"
+
 namespace basehttp {
 
 class SocketAddress {
@@ -27,12 +29,16 @@ class SocketAddress {
 
   /// Like `parse`, then falls back to a blocking getaddrinfo() lookup for
   /// names. Meant for start-up, never for the loop thread once it serves.
+  /// Nothing when the name does not resolve (getaddrinfo's reasons are not
+  /// errno values, and "not an address" is all a caller acts on).
   static std::optional<SocketAddress> resolve(std::string_view host, uint16_t port);
 
-  /// The address of the local end of socket `fd` (getsockname).
-  static std::optional<SocketAddress> local_of(int fd);
-  /// The address of the remote end of socket `fd` (getpeername).
-  static std::optional<SocketAddress> peer_of(int fd);
+  /// The address of the local end of socket `fd` (getsockname), or its
+  /// errno (EBADF, ENOTSOCK).
+  static SysResult<SocketAddress> local_of(int fd);
+  /// The address of the remote end of socket `fd` (getpeername), or its
+  /// errno (ENOTCONN...).
+  static SysResult<SocketAddress> peer_of(int fd);
 
   int family() const { return storage_.any.sa_family; }
   bool is_ipv6() const { return family() == AF_INET6; }

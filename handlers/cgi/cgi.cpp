@@ -192,8 +192,8 @@ void Cgi::handle(RequestHandler& handler) {
     spawn.arguments.push_back(std::move(word));
   spawn.environment = cgi_environment(info, options_.pass_environment);
 
-  ChildProcess child;
-  if (int error = ChildProcess::spawn(spawn, child)) {
+  auto child = ChildProcess::spawn(spawn);
+  if (int error = child.error()) {
     release_slot();
     handler.log_error("CGI script %s: cannot start: %s", target->script_name.c_str(),
                       std::strerror(error));
@@ -203,8 +203,8 @@ void Cgi::handle(RequestHandler& handler) {
     }
     return handler.send_error(500, "CGI script could not be started");
   }
-  auto process = std::make_shared<CgiProcess>(*this, handler, std::move(child), target->script_name,
-                                              target->nph, handler.body());
+  auto process = std::make_shared<CgiProcess>(*this, handler, std::move(child).value(),
+                                              target->script_name, target->nph, handler.body());
   {
     std::lock_guard<std::mutex> lock(processes_mutex_);
     processes_.emplace(process.get(), process);

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,16 +45,13 @@ Outcome hand_over(const std::vector<std::string>& argv, milliseconds ready_timeo
   Outcome outcome;
   {
     ListenerHandover handover(loop);
-    std::string error;
-    bool started = handover.start(
-        listener.get(), argv, ready_timeout,
-        [&](bool ready, const std::string& failure) {
-          outcome.done = true;
-          outcome.ready = ready;
-          outcome.failure = failure;
-        },
-        &error);
-    EXPECT_TRUE(started) << error;
+    auto started = handover.start(listener.get(), argv, ready_timeout,
+                                  [&](bool ready, const std::string& failure) {
+                                    outcome.done = true;
+                                    outcome.ready = ready;
+                                    outcome.failure = failure;
+                                  });
+    EXPECT_TRUE(started.ok()) << started.message();
     if (!started) return outcome;
     outcome.child = handover.child();
     loop.run_every(milliseconds(5), [&] {
@@ -106,17 +105,58 @@ TEST(ListenerHandover, DestroyedWhileEndingAProcessLeavesNone) {
   pid_t child = 0;
   {
     ListenerHandover handover(loop);
-    std::string error;
     // Ignores SIGTERM: only the destructor's SIGKILL ends it.
-    ASSERT_TRUE(handover.start(
-        listener.get(), {"/bin/sh", "-c", "trap '' TERM; exec sleep 30"}, milliseconds(100),
-        [&](bool, const std::string&) { loop.stop(); }, &error))
-        << error;
+    auto started =
+        handover.start(listener.get(), {"/bin/sh", "-c", "trap '' TERM; exec sleep 30"},
+                       milliseconds(100), [&](bool, const std::string&) { loop.stop(); });
+    ASSERT_TRUE(started.ok()) << started.message();
     child = handover.child();
     loop.run_after(milliseconds(5000), [&] { loop.stop(); });
     loop.run();
   }
   EXPECT_FALSE(listed(child)) << "process " << child << " left behind";
+}
+
+// What cannot start is said at once, as a value naming the failed step
+// (basehttpd prints it), and the callback never runs.
+TEST(ListenerHandover, AStartThatFailsReturnsTheErrorAndNeverCallsBack) {
+  EventLoop loop;
+  FileDescriptor listener(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  ListenerHandover handover(loop);
+  bool called = false;
+  auto done = [&](bool, const std::string&) { called = true; };
+
+  auto missing = handover.start(listener.get(), {"/nonexistent/program"}, milliseconds(100), done);
+  EXPECT_EQ(missing.error(), ENOENT);
+  EXPECT_EQ(missing.message(), std::string("posix_spawn: ") + std::strerror(ENOENT));
+  EXPECT_FALSE(handover.in_progress());
+
+  auto empty = handover.start(listener.get(), {}, milliseconds(100), done);
+  EXPECT_EQ(empty.error(), EINVAL);
+  EXPECT_EQ(empty.what(), "handover");
+
+  loop.run_after(milliseconds(20), [&] { loop.stop(); });
+  loop.run();
+  EXPECT_FALSE(called);
+}
+
+TEST(ListenerHandover, ASecondStartWhileOneIsInProgressIsEalready) {
+  EventLoop loop;
+  FileDescriptor listener(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  ListenerHandover handover(loop);
+  int calls = 0;
+  auto done = [&](bool, const std::string&) {
+    ++calls;
+    loop.stop();
+  };
+  auto first =
+      handover.start(listener.get(), {"/bin/sh", "-c", "exec sleep 30"}, milliseconds(50), done);
+  ASSERT_TRUE(first.ok()) << first.message();
+  auto second = handover.start(listener.get(), {"/bin/true"}, milliseconds(50), done);
+  EXPECT_EQ(second.error(), EALREADY);
+  loop.run_after(milliseconds(5000), [&] { loop.stop(); });
+  loop.run();
+  EXPECT_EQ(calls, 1);  // the first one's outcome only
 }
 
 }  // namespace

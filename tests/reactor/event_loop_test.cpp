@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -202,6 +205,39 @@ TEST(EventLoop, SeveralSignalWatchesEachGetTheirOwn) {
   pthread_sigmask(SIG_SETMASK, nullptr, &mask);
   EXPECT_FALSE(sigismember(&mask, SIGHUP));
   EXPECT_FALSE(sigismember(&mask, SIGUSR1));
+}
+
+// Out of descriptors once the loop exists: watching signals still works,
+// because it only widens the signalfd the loop made at construction (the
+// one place allowed to fail), rather than making one and throwing EMFILE
+// from an ordinary call.
+TEST(EventLoop, WatchingSignalsNeedsNoNewDescriptor) {
+  std::atomic<int> received{0};
+  {
+    EventLoop loop;
+    watchdog(loop);
+    rlimit original{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &original), 0);
+    int lowest_free = ::dup(0);
+    ::close(lowest_free);
+    rlimit starved = original;
+    starved.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &starved), 0);
+    bool threw = false;
+    try {
+      loop.watch_signals({SIGUSR2}, [&](int signal_number) {
+        received = signal_number;
+        loop.stop();
+      });
+    } catch (const std::exception&) {
+      threw = true;
+    }
+    setrlimit(RLIMIT_NOFILE, &original);
+    ASSERT_FALSE(threw);
+    loop.post([] { pthread_kill(pthread_self(), SIGUSR2); });
+    loop.run();
+  }
+  EXPECT_EQ(received, SIGUSR2);
 }
 
 EventLoop* g_loop_for_signal = nullptr;
