@@ -7,7 +7,8 @@
 // until the response is finished (for a deferred response, until it is
 // completed).
 //
-// Framing is taken care of: without a Content-Length or Transfer-Encoding
+// Framing is taken care of (by a ResponseWriter, http/response_writer.hpp):
+// without a Content-Length or Transfer-Encoding
 // from the handler, the body is sent chunked to HTTP/1.1 clients and
 // delimited by closing the connection for HTTP/1.0 ones. HEAD responses and
 // 1xx, 204, 205 and 304 responses never carry body bytes (a 205 says so
@@ -28,6 +29,7 @@
 #include "http/headers.hpp"
 #include "http/request.hpp"
 #include "http/response_stream.hpp"
+#include "http/response_writer.hpp"
 #include "http/server_options.hpp"
 #include "reactor/file_descriptor.hpp"
 #include "reactor/output_queue.hpp"
@@ -74,8 +76,8 @@ class RequestHandler {
   /// Whether the connection closes after this response. Starts as the
   /// request asks (version and Connection field); a handler may change it,
   /// and sending a Connection header does too, as in Python.
-  bool close_connection() const { return close_connection_; }
-  void set_close_connection(bool close) { close_connection_ = close; }
+  bool close_connection() const { return writer_.close_connection(); }
+  void set_close_connection(bool close) { writer_.set_close_connection(close); }
 
   // ---- The response ----
 
@@ -108,13 +110,16 @@ class RequestHandler {
   /// status table's text. Logs it with log_error(). A status without
   /// content (1xx, 204, 205, 304) gets no page, Content-Type or
   /// Content-Length; a 1xx is then the whole response, and the connection
-  /// closes after it, as in Python.
+  /// closes after it, as in Python. Once part of the response was queued
+  /// (its status line included) it can only say the response failed: that
+  /// response stops where it is and the connection closes, as after a throw.
   void send_error(int code, std::string_view message = {}, std::string_view explain = {});
 
   /// A whole response in one call: status line, Server, Date, Content-Type,
   /// Content-Length and `body`. The same bytes as send_response,
   /// send_header twice, end_headers and write, built in one piece; the
-  /// cheapest way to answer. Only before anything else was sent. For a
+  /// cheapest way to answer. Only before anything else was sent (after,
+  /// the response begun is cut short, as by send_error()). For a
   /// status without content (1xx, 204, 205, 304) neither `content_type`
   /// nor `body` is sent, and a 1xx closes the connection after it.
   void respond(int code, std::string_view content_type, std::string_view body);
@@ -137,6 +142,40 @@ class RequestHandler {
   /// that answers without calling this leaves the body unread, and the
   /// connection closes after its response.
   BodyReader read_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
+
+  // ---- Logging and formatting (Python's helpers) ----
+
+  /// Access-log line: "<requestline>" <code> <size>; 0 and -1 print "-".
+  void log_request(int code = 0, int64_t size = -1);
+  /// Error-log line, printf-style.
+  void log_error(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  /// Log line: "<address> - - [<time>] <message>", printf-style, the
+  /// message escaped (controls as \xNN, '\' as \\: http/log_escape.hpp);
+  /// goes to options().log_sink unless it is empty.
+  void log_message(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  /// "basehttp/0.1" plus sys_version when set.
+  std::string version_string() const;
+  /// IMF-fixdate of now (the loop's clock).
+  std::string date_time_string() const;
+  /// IMF-fixdate of `timestamp`.
+  std::string date_time_string(std::time_t timestamp) const;
+  /// Local time for the log: "24/Nov/2026 19:34:47".
+  std::string log_date_time_string() const;
+  /// The client's host, as in the log.
+  std::string address_string() const;
+
+  /// The status code sent (0 before send_response).
+  int status() const { return writer_.status(); }
+  /// Body bytes written so far (for HEAD: the bytes that would have been).
+  uint64_t body_bytes() const { return writer_.body_bytes(); }
+
+  // ---- Advanced: for handlers that re-dispatch or write raw responses (CGI) ----
+  // Ordinary handlers never need these: they bend the request/response
+  // contract above (the request changes under the handler; the server stops
+  // framing), which only a gateway that relays another program's response
+  // has reason to do. They stay members, set apart here, rather than behind
+  // a separate type: they change this handler's own state, and a wrapper
+  // would add a type to learn without making them harder to misuse.
 
   /// Turns the request into a GET for `target` (origin-form, query
   /// included), for a handler that answers it as if it had been made
@@ -162,32 +201,6 @@ class RequestHandler {
   /// queued; false, changing nothing, after.
   bool begin_raw_response(int code);
 
-  // ---- Logging and formatting (Python's helpers) ----
-
-  /// Access-log line: "<requestline>" <code> <size>; 0 and -1 print "-".
-  void log_request(int code = 0, int64_t size = -1);
-  /// Error-log line, printf-style.
-  void log_error(const char* format, ...) __attribute__((format(printf, 2, 3)));
-  /// Log line: "<address> - - [<time>] <message>", printf-style, the
-  /// message escaped (controls as \xNN, '\' as \\: http/log_escape.hpp);
-  /// goes to options().log_sink unless it is empty.
-  void log_message(const char* format, ...) __attribute__((format(printf, 2, 3)));
-  /// "basehttp/0.1" plus sys_version when set.
-  std::string version_string() const;
-  /// IMF-fixdate of now (the loop's clock).
-  std::string date_time_string() const;
-  /// IMF-fixdate of `timestamp`.
-  std::string date_time_string(std::time_t timestamp) const;
-  /// Local time for the log: "24/Nov/2026 19:34:47".
-  std::string log_date_time_string() const;
-  /// The client's host, as in the log.
-  std::string address_string() const;
-
-  /// The status code sent (0 before send_response).
-  int status() const { return status_; }
-  /// Body bytes written so far (for HEAD: the bytes that would have been).
-  uint64_t body_bytes() const { return body_bytes_; }
-
  protected:
   // The server's side (HandlerDriver makes these public to it alone).
   RequestHandler() = default;
@@ -206,43 +219,24 @@ class RequestHandler {
   void clear_deferred() { deferred_ = false; }
 
  private:
-  enum class Stage : uint8_t { kNone, kHeaders, kBody, kDone };
+  using Stage = ResponseWriter::Stage;
 
   const char* base() const;
-  OutputQueue& output() const { return *output_; }
-  void queue(std::string_view bytes) { output().append(bytes); }
-  /// Queues "<name>: <value>\r\n" in one piece, control bytes made spaces.
-  void queue_field(std::string_view name, std::string_view value);
-  /// Queues `text` with control bytes made spaces.
-  void queue_sanitized(std::string_view text);
-  /// respond() for a status that has no content.
-  void respond_without_content(int code);
-  /// Ends a 1xx head as the final response: Connection: close, nothing after.
-  void end_with_interim();
-  /// How many of `size` body bytes may be queued (0: drop them all), after
-  /// ending the header section if needed; counts them as written.
-  uint64_t admit_body(uint64_t size);
+  /// The writer, told what changed since the last call (the clock's
+  /// second, a shutdown begun): every response call goes through here.
+  ResponseWriter& writer();
+  /// Logs what a write() the writer did not take whole means.
+  void log_written(ResponseWriter::Written written, uint64_t size);
   void vlog(const char* format, va_list args);
 
   Session* session_ = nullptr;
   ServerContext* context_ = nullptr;  // the session's
-  OutputQueue* output_ = nullptr;     // the connection's, cached for the request
   bool logging_ = false;              // options().log_sink is set
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
-  Stage stage_ = Stage::kNone;
-  int status_ = 0;
-  bool head_ = false;
-  bool body_allowed_ = true;
-  bool chunked_ = false;
-  bool framing_set_ = false;  // the handler sent Content-Length or Transfer-Encoding
-  bool has_content_length_ = false;
-  bool connection_header_sent_ = false;
-  bool close_connection_ = false;
   bool deferred_ = false;
   uint8_t reroutes_ = 0;  // reroute() calls for this request (saturates)
-  uint64_t content_length_ = 0;
-  uint64_t body_bytes_ = 0;
+  ResponseWriter writer_;
   std::string reroute_path_;  // path() after reroute(); its capacity is kept
 };
 

@@ -56,6 +56,9 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   void start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
   /// The server is stopping or draining before it: responses say Connection: close.
   bool shutting_down() const;
+  /// This session's part of shutting_down(), inline: RequestHandler adds
+  /// the context's draining flag itself, sparing every response a call.
+  bool shutdown_begun() const { return shutting_down_; }
 
   bool closed() const { return connection_.closed(); }
   ServerContext& context() { return context_; }

@@ -410,6 +410,48 @@ TEST(RequestHandler, AThrowAfterACompleteResponseClosesTheConnection) {
   EXPECT_EQ(rest, "");
 }
 
+// send_error() once part of the response is queued says the same as a
+// throw: the response failed. Its chunked body must not be ended, nor a
+// second status line put into its header section.
+HandlerTable late_error_table() {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& h) {
+    if (h.path() == "/fine") return send_text(h, 200, "fine");
+    h.send_response(200);
+    h.send_header("X-Early", "1");
+    if (h.path() == "/in-head") return h.send_error(404);
+    h.write("part");  // chunked
+    h.send_error(500);
+  });
+  return table;
+}
+
+TEST(RequestHandler, SendErrorMidBodyLeavesTheChunkedBodyUnterminated) {
+  HandlerTable table = late_error_table();
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /mid-body HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.ends_with("\r\n\r\n4\r\npart\r\n")) << all;
+}
+
+TEST(RequestHandler, SendErrorInTheHeaderSectionCutsIt) {
+  HandlerTable table = late_error_table();
+  TestServer server(table);
+  RawClient client(server.port());
+  ASSERT_TRUE(
+      client.send("GET /in-head HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fine HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::string all;
+  EXPECT_TRUE(client.closed_by_peer(&all));
+  EXPECT_TRUE(all.starts_with("HTTP/1.1 200 OK\r\n")) << all;
+  EXPECT_TRUE(all.ends_with("X-Early: 1\r\n")) << all;
+  EXPECT_EQ(all.find("404"), std::string::npos) << all;
+}
+
 TEST(RequestHandler, AHandlerThatSendsNothingGets500) {
   HandlerTable table;
   table.on("GET", [](RequestHandler&) {});
