@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,14 +27,23 @@ struct TlsContext::State {
 
 namespace {
 
+// What the password callback is given, and whether OpenSSL asked: only
+// an encrypted key makes it ask, which tells a wrong password from a file
+// that holds no key.
+struct PasswordRequest {
+  const std::string& password;
+  bool asked = false;
+};
+
 // Hands OpenSSL the configured password; without one, an encrypted key
 // fails instead of prompting on the terminal (OpenSSL's default).
 int give_password(char* buffer, int size, int /*rwflag*/, void* user) {
-  const auto* password = static_cast<const std::string*>(user);
-  if (password == nullptr || password->empty()) return 0;
-  if (password->size() > static_cast<size_t>(size)) return 0;
-  std::memcpy(buffer, password->data(), password->size());
-  return static_cast<int>(password->size());
+  auto* request = static_cast<PasswordRequest*>(user);
+  request->asked = true;
+  const std::string& password = request->password;
+  if (password.empty() || password.size() > static_cast<size_t>(size)) return 0;
+  std::memcpy(buffer, password.data(), password.size());
+  return static_cast<int>(password.size());
 }
 
 // ALPN: the first of our protocols the client offers; none in common is no
@@ -52,9 +62,11 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length,
   return SSL_TLSEXT_ERR_OK;
 }
 
-// OpenSSL's reason for the last failure, and an empty error queue after.
+// OpenSSL's reason for the failure, and an empty error queue after. The
+// first error is the cause ("no start line", "bad decrypt"); the last only
+// says which call gave up ("PEM lib").
 std::string openssl_reason() {
-  unsigned long code = ERR_peek_last_error();
+  unsigned long code = ERR_peek_error();
   const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
   std::string text = reason != nullptr ? reason : "unknown OpenSSL error";
   ERR_clear_error();
@@ -102,8 +114,9 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
 
+  PasswordRequest request{certificate.password};
   SSL_CTX_set_default_passwd_cb(ctx, give_password);
-  SSL_CTX_set_default_passwd_cb_userdata(ctx, const_cast<std::string*>(&certificate.password));
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, &request);
   bool loaded = true;
   std::string step;
   if (SSL_CTX_use_certificate_chain_file(ctx, certificate.chain_file.c_str()) != 1) {
@@ -111,10 +124,12 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
     step = "TLS certificate chain '" + certificate.chain_file + "' not loaded";
   } else if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     loaded = false;
-    unsigned long code = ERR_peek_last_error();
-    if (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+    unsigned long code = ERR_peek_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
       step = "TLS key '" + key_file + "' does not match the certificate '" +
              certificate.chain_file + "'";
+    } else if (!request.asked) {
+      step = "TLS key '" + key_file + "' not loaded: no private key in it?";
     } else if (certificate.password.empty()) {
       step = "TLS key '" + key_file + "' not loaded: encrypted, and no password given?";
     } else {
@@ -125,7 +140,7 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
     step = "TLS key '" + key_file + "' does not match the certificate '" + certificate.chain_file +
            "'";
   }
-  // The password is not kept where OpenSSL could read it later.
+  // `request` ends here: OpenSSL must not call back into it later.
   SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
   if (!loaded) return refused(step);
 
