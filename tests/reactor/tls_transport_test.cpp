@@ -320,6 +320,28 @@ TEST(TlsTransport, SendsTenMebibytesWithAFileRegionByteIdenticalThenCloseNotify)
   EXPECT_FALSE(f.transport->can_send_file());
 }
 
+TEST(TlsTransport, WritesRetriedFromTheAddressTheQueueMovedThemTo) {
+  // Small appends are copied into the loop's scratch block; a flush that
+  // stops at -EAGAIN moves what is left to the queue's own block, so the
+  // retry of a record OpenSSL already made comes from another address
+  // (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), and gathers several pieces.
+  Fixture f(shared_context(), milliseconds(30000));
+  const std::string body = pattern(2 * 1024 * 1024, 4);
+  f.handler.then = [&](Connection& connection) {
+    if (f.handler.received != "go") return;
+    connection.output().clear();
+    for (size_t at = 0; at < body.size(); at += 1000)
+      connection.output().append(std::string_view(body).substr(at, 1000));
+    connection.close_after_flush(/*linger=*/true);
+  };
+  f.done = [&] { return f.client->ended; };
+  f.loop.run_soon([&] { f.client->outgoing = "go"; });
+  f.run_client();
+  ASSERT_EQ(f.client->received.size(), body.size()) << f.client->error;
+  EXPECT_TRUE(f.client->received == body);
+  EXPECT_TRUE(f.client->close_notify) << f.client->error;
+}
+
 TEST(TlsTransport, ShutdownWriteSendsCloseNotify) {
   Fixture f;
   f.handler.then = [&](Connection& connection) {
