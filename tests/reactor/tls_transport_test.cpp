@@ -355,6 +355,53 @@ TEST(TlsTransport, ShutdownWriteSendsCloseNotify) {
   EXPECT_TRUE(SSL_get_shutdown(f.client->ssl) & SSL_RECEIVED_SHUTDOWN);
 }
 
+TEST(TlsTransport, CloseWithoutLingerSendsCloseNotifyToo) {
+  Fixture f;
+  f.handler.then = [&](Connection& connection) {
+    if (f.handler.received == "bye") connection.close_after_flush(/*linger=*/false);
+  };
+  f.done = [&] { return f.client->ended; };
+  f.loop.run_soon([&] { f.client->outgoing = "bye"; });
+  f.run_client();
+  EXPECT_EQ(f.client->received, "bye");
+  EXPECT_TRUE(f.client->close_notify) << f.client->error;
+}
+
+TEST(TlsTransport, ThePeersCloseNotifyIsAnswered) {
+  Fixture f;
+  bool sent = false;
+  f.done = [&] {
+    if (!sent && f.client->received == "last") {
+      sent = true;
+      EXPECT_EQ(SSL_shutdown(f.client->ssl), 0);  // our close_notify, theirs to come
+    }
+    return f.client->ended && f.handler.closed;
+  };
+  f.loop.run_soon([&] { f.client->outgoing = "last"; });
+  f.run_client();
+  EXPECT_TRUE(sent);
+  EXPECT_TRUE(f.client->close_notify) << f.client->error;
+}
+
+TEST(TlsTransport, RefusesRenegotiation) {
+  Fixture f;
+  ClientOptions options;
+  options.max_version = TLS1_2_VERSION;  // TLS 1.3 has no renegotiation
+  bool asked = false;
+  f.done = [&] {
+    if (!asked && f.client->received == "again") {
+      asked = true;
+      EXPECT_EQ(SSL_renegotiate(f.client->ssl), 1);
+      SSL_do_handshake(f.client->ssl);  // sends the new ClientHello
+    }
+    return f.client->ended;
+  };
+  f.loop.run_soon([&] { f.client->outgoing = "again"; });
+  f.run_client(options);
+  EXPECT_TRUE(asked);
+  EXPECT_EQ(f.client->error, "no renegotiation");
+}
+
 TEST(TlsTransport, RefusesAClientOfferingOnlyTls11) {
   Fixture f;
   ClientOptions options;
