@@ -101,8 +101,10 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
   // configuration has them (SSL_CTX_new applies it).
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // No renegotiation (a client-initiated one costs the server a handshake
-  // on demand). A peer that closes without close_notify reads as the end
-  // of the stream: HTTP frames its own messages, so a cut is seen there.
+  // on demand): OpenSSL 3 refuses the client's by default; this also
+  // rules out any other way in (tests: RefusesRenegotiation). A peer that closes without
+  // close_notify reads as the end of the stream: HTTP frames its own messages, so a cut is seen
+  // there.
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Resumption by tickets only (stateless): no server-side session cache
   // to grow, lock, or share between loop threads.
