@@ -102,6 +102,7 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
   // is alone), else the leading pieces copied together. Either way it
   // starts with the bytes a refused write was offered, which is what
   // OpenSSL needs to finish the record it has already made of them.
+  if (count <= 0) return 0;
   const void* data = vectors[0].iov_base;
   size_t length = vectors[0].iov_len;
   if (count > 1 && length < kRecordPayload) {
