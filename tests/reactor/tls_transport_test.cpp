@@ -250,6 +250,24 @@ TEST(TlsTransport, Tls13HandshakeAlpnAndEchoBothWays) {
   EXPECT_EQ(SSL_get_verify_result(f.client->ssl), X509_V_OK);
 }
 
+TEST(TlsTransport, ErrorsLeftByAnotherOpenSslUserOnTheThreadDoNotEndTheConnection) {
+  // Code on the loop thread (a handler hashing with libcrypto) may leave
+  // errors in the thread's OpenSSL queue; SSL_get_error would read them
+  // as the failure of the next read or write, which only wait.
+  Fixture f;
+  auto leave_an_error = [] { ERR_raise(ERR_LIB_USER, 1); };
+  f.handler.then = [&](Connection&) { leave_an_error(); };
+  f.done = [&] {
+    leave_an_error();
+    return f.client->received == "still here" || f.handler.closed;
+  };
+  f.loop.run_soon([&] { f.client->outgoing = "still here"; });
+  f.run_client();
+  EXPECT_EQ(f.client->received, "still here");
+  EXPECT_FALSE(f.handler.closed);
+  ERR_clear_error();
+}
+
 TEST(TlsTransport, Tls12Handshake) {
   Fixture f;
   ClientOptions options;
