@@ -155,6 +155,10 @@ void Connection::close_after_flush(bool linger) {
 
 void Connection::finish_close() {
   if (!linger_ || peer_eof_) {
+    // A transport's stream has an end of its own to send (TLS: the
+    // close_notify alert, without which the peer cannot tell a clean end
+    // from a cut); the plain socket's FIN comes with the close.
+    if (transport_ != nullptr) io().shutdown_write();
     close_now();
     return;
   }
