@@ -16,6 +16,7 @@
 
 #include "http/response_head.hpp"
 #include "http/server_options.hpp"
+#include "tests/support/unlinked_file.hpp"
 
 namespace basehttp {
 namespace {
@@ -78,15 +79,6 @@ class Rig {
   FileDescriptor sender_, receiver_;
 };
 
-std::shared_ptr<const FileDescriptor> temp_file(const std::string& content) {
-  char path[] = "/tmp/basehttp-rw-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  unlink(path);
-  EXPECT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
-  return std::make_shared<const FileDescriptor>(fd);
-}
-
 enum class Framing { kContentLength, kTransferEncoding, kNone };
 
 const char* name(Framing framing) {
@@ -119,7 +111,7 @@ TEST(ResponseWriter, FramesEveryCombinationAsTheRulesSay) {
         for (Framing framing :
              {Framing::kContentLength, Framing::kTransferEncoding, Framing::kNone}) {
           for (bool client_close : {false, true}) {
-            SCOPED_TRACE(testing::Message()
+            SCOPED_TRACE(::testing::Message()
                          << code << (head ? " HEAD" : " GET") << (client_1_1 ? " 1.1" : " 1.0")
                          << " framing " << name(framing)
                          << (client_close ? " close" : " keep-alive"));
@@ -236,7 +228,7 @@ TEST(ResponseWriter, MovedStringsAndFileRegionsAreChunkedInOrder) {
   writer.send_response(200);
   std::string large(OutputQueue::kMoveThreshold + 1, 'x');
   writer.write(std::string(large));
-  writer.write_file(temp_file("0123456789"), 2, 3);
+  writer.write_file(testing::unlinked_file("0123456789"), 2, 3);
   writer.finish();
   EXPECT_EQ(rig.bytes(), status_line(200) + std::string(kServerAndDate) +
                              "Transfer-Encoding: chunked\r\n\r\n1001\r\n" + large +
@@ -249,7 +241,8 @@ TEST(ResponseWriter, AFileRegionBeyondTheContentLengthIsCut) {
   ResponseWriter& writer = rig.start();
   writer.send_response(200);
   writer.send_header("Content-Length", "4");
-  EXPECT_EQ(writer.write_file(temp_file("0123456789"), 0, 10), ResponseWriter::Written::kTruncated);
+  EXPECT_EQ(writer.write_file(testing::unlinked_file("0123456789"), 0, 10),
+            ResponseWriter::Written::kTruncated);
   writer.finish();
   EXPECT_EQ(rig.bytes(),
             status_line(200) + std::string(kServerAndDate) + "Content-Length: 4\r\n\r\n0123");
@@ -356,7 +349,7 @@ TEST(ResponseWriter, RespondFramesTheWholeResponseInOnePiece) {
   for (bool head : {false, true}) {
     for (bool client_1_1 : {false, true}) {
       for (bool client_close : {false, true}) {
-        SCOPED_TRACE(testing::Message() << (head ? "HEAD" : "GET") << (client_1_1 ? " 1.1" : " 1.0")
+        SCOPED_TRACE(::testing::Message() << (head ? "HEAD" : "GET") << (client_1_1 ? " 1.1" : " 1.0")
                                         << (client_close ? " close" : " keep-alive"));
         Rig rig;
         ResponseWriter& writer = rig.start(head, client_1_1, client_close);

@@ -17,6 +17,7 @@
 
 #include "reactor/stream_io.hpp"
 #include "tests/reactor/scripted_transport.hpp"
+#include "tests/support/unlinked_file.hpp"
 
 namespace basehttp {
 namespace {
@@ -41,15 +42,6 @@ struct SocketPair {
   }
 };
 
-std::shared_ptr<const FileDescriptor> temp_file(const std::string& content) {
-  char path[] = "/tmp/basehttp-oq-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  unlink(path);
-  EXPECT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
-  return std::make_shared<const FileDescriptor>(fd);
-}
-
 TEST(OutputQueue, KeepsOrderAcrossSegmentKinds) {
   SocketPair pair;
   OutputQueue queue;
@@ -57,7 +49,7 @@ TEST(OutputQueue, KeepsOrderAcrossSegmentKinds) {
   queue.append("head ");
   queue.append(std::string(large));
   queue.append(" middle ");
-  queue.append_file(temp_file("0123456789"), 2, 5);
+  queue.append_file(testing::unlinked_file("0123456789"), 2, 5);
   queue.append(" tail");
   EXPECT_EQ(queue.size(), 5 + large.size() + 8 + 5 + 5);
   EXPECT_EQ(queue.flush_to(pair.writer.get()), 0);
@@ -96,7 +88,7 @@ TEST(OutputQueue, ResumesAfterAPartialWrite) {
 TEST(OutputQueue, FailsWhenTheFileIsShorterThanPromised) {
   SocketPair pair;
   OutputQueue queue;
-  queue.append_file(temp_file("short"), 0, 100);
+  queue.append_file(testing::unlinked_file("short"), 0, 100);
   EXPECT_EQ(queue.flush_to(pair.writer.get()), -EIO);
 }
 
@@ -153,7 +145,7 @@ TEST(OutputQueue, ReadsAFileInBoundedPiecesWhenTheTransportCannotSendfile) {
   std::string content = pattern(64 * OutputQueue::kFileChunk + 123);
   OutputQueue queue;
   queue.append("head ");
-  queue.append_file(temp_file(content), 0, content.size());
+  queue.append_file(testing::unlinked_file(content), 0, content.size());
   queue.append(" tail");
   std::string received = flush_all(queue, pair, StreamIo{pair.writer.get(), &transport});
   EXPECT_TRUE(queue.empty());
@@ -174,7 +166,7 @@ TEST(OutputQueue, ReadsAFileRegionThroughPartialWritesAndEagain) {
   transport.eagain_every = 4;
   std::string content = pattern(5 * OutputQueue::kFileChunk);
   std::string large(OutputQueue::kMoveThreshold * 3, 'L');
-  auto file = temp_file(content);
+  auto file = testing::unlinked_file(content);
   OutputQueue queue;
   queue.append("a");
   queue.append_file(file, 100, 3 * OutputQueue::kFileChunk);
@@ -198,7 +190,7 @@ TEST(OutputQueue, UsesTheTransportsSendfileWhenItHasOne) {
   testing::ScriptedTransport transport;
   transport.send_file_allowed = true;
   OutputQueue queue;
-  queue.append_file(temp_file("0123456789"), 3, 4);
+  queue.append_file(testing::unlinked_file("0123456789"), 3, 4);
   EXPECT_EQ(flush_all(queue, pair, StreamIo{pair.writer.get(), &transport}), "3456");
   EXPECT_GE(transport.files_sent, 1);
   EXPECT_EQ(transport.writes, 0);
@@ -208,7 +200,7 @@ TEST(OutputQueue, FailsWithoutSendfileWhenTheFileIsShorterThanPromised) {
   SocketPair pair;
   testing::ScriptedTransport transport;
   OutputQueue queue;
-  queue.append_file(temp_file("short"), 0, 100);
+  queue.append_file(testing::unlinked_file("short"), 0, 100);
   int result = 0;
   for (int rounds = 0; rounds < 100 && (result == 0 || result == -EAGAIN) && !queue.empty();
        ++rounds) {
@@ -225,7 +217,7 @@ TEST(OutputQueue, ReturnsTheTransportsError) {
   OutputQueue queue;
   queue.append("lost");
   EXPECT_EQ(queue.flush_to(StreamIo{pair.writer.get(), &transport}), -ECONNRESET);
-  queue.append_file(temp_file("also lost"), 0, 9);
+  queue.append_file(testing::unlinked_file("also lost"), 0, 9);
   EXPECT_EQ(queue.flush_to(StreamIo{pair.writer.get(), &transport}), -ECONNRESET);
 }
 
