@@ -349,8 +349,9 @@ TEST(ResponseWriter, RespondFramesTheWholeResponseInOnePiece) {
   for (bool head : {false, true}) {
     for (bool client_1_1 : {false, true}) {
       for (bool client_close : {false, true}) {
-        SCOPED_TRACE(::testing::Message() << (head ? "HEAD" : "GET") << (client_1_1 ? " 1.1" : " 1.0")
-                                        << (client_close ? " close" : " keep-alive"));
+        SCOPED_TRACE(::testing::Message()
+                     << (head ? "HEAD" : "GET") << (client_1_1 ? " 1.1" : " 1.0")
+                     << (client_close ? " close" : " keep-alive"));
         Rig rig;
         ResponseWriter& writer = rig.start(head, client_1_1, client_close);
         EXPECT_TRUE(writer.respond(404, "text/plain", "nope"));
