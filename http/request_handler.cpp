@@ -110,9 +110,7 @@ void RequestHandler::begin(const Request* request, bool parsed) {
 }
 
 ResponseWriter& RequestHandler::writer() {
-  // Session::shutting_down(), inline: a call here would make every
-  // forwarding function save its arguments around it.
-  writer_.refresh(context_->loop.wall_seconds(), session_->shutdown_begun() || context_->draining);
+  writer_.refresh(context_->loop.wall_seconds(), session_->shutting_down());
   return writer_;
 }
 

@@ -345,10 +345,6 @@ void Session::resume() {
   update_wait();
 }
 
-bool Session::shutting_down() const {
-  return shutting_down_ || context_.draining;
-}
-
 bool Session::idle() const {
   return (state_ == nullptr || state_->parser.at_message_start()) && connection_.input().empty() &&
          !awaiting_deferred_ && !dispatching_;

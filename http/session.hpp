@@ -19,13 +19,12 @@
 #include "http/handler_table.hpp"
 #include "http/request_state.hpp"
 #include "http/request_timing.hpp"
+#include "http/server_context.hpp"
 #include "http/timeouts.hpp"
 #include "reactor/connection.hpp"
 #include "reactor/deadline_list.hpp"
 
 namespace basehttp {
-
-class ServerContext;
 
 class Session final : public ConnectionHandler, public DeadlineEntry, public Exchange {
  public:
@@ -55,10 +54,7 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   /// Starts a streamed request body (RequestHandler::read_body()).
   void start_body(BodyReader::Chunk on_chunk, DeferredResponse::Completion on_end);
   /// The server is stopping or draining before it: responses say Connection: close.
-  bool shutting_down() const;
-  /// This session's part of shutting_down(), inline: RequestHandler adds
-  /// the context's draining flag itself, sparing every response a call.
-  bool shutdown_begun() const { return shutting_down_; }
+  bool shutting_down() const { return shutting_down_ || context_.draining; }
 
   bool closed() const { return connection_.closed(); }
   ServerContext& context() { return context_; }
