@@ -20,8 +20,6 @@
 #include <vector>
 
 #include "basehttp.hpp"
-#include "reactor/basehttp_config.hpp"
-#include "reactor/tls_context.hpp"
 
 namespace {
 
@@ -565,18 +563,13 @@ bool configure_tls(const Arguments& arguments, basehttp::ServerOptions& options)
     tls.certificate.password =
         end == std::string::npos ? "" : password.substr(start, end - start + 1);
   }
-#if BASEHTTP_TLS
-  auto loaded = basehttp::TlsContext::make(tls);
+  auto loaded = basehttp::HTTPServer::check_tls(tls);
   if (!loaded) {
     std::fprintf(stderr, "basehttpd: cannot serve HTTPS: %s\n", loaded.message().c_str());
     return false;
   }
   options.tls = std::move(tls);
   return true;
-#else
-  std::fprintf(stderr, "basehttpd: cannot serve HTTPS: this build has no TLS\n");
-  return false;
-#endif
 }
 
 // Serves on a unix socket or a socket systemd passed; no port to report.

@@ -175,6 +175,17 @@ SysResult<void> HTTPServer::reload_certificates() {
   return SysError(EINVAL, "reload_certificates: the server does not serve HTTPS");
 }
 
+SysResult<void> HTTPServer::check_tls(const TlsOptions& tls) {
+#if BASEHTTP_TLS
+  auto loaded = TlsContext::make(tls);
+  if (!loaded) return loaded.failure();
+  return {};
+#else
+  (void)tls;
+  return SysError(ENOTSUP, "HTTPS: this build of basehttp has no TLS");
+#endif
+}
+
 void HTTPServer::on_sessions_released() {
   if (context_->shutting_down) {
     shutdown_->check_drained();

@@ -94,6 +94,9 @@ class HTTPServer {
   /// loop of the group; the open ones keep theirs. On failure the pair in
   /// use stays and the result says why. Any thread.
   SysResult<void> reload_certificates();
+  /// Whether `tls` loads (what the constructor would throw, as a result):
+  /// for a program to tell a bad certificate from a port it cannot bind.
+  static SysResult<void> check_tls(const TlsOptions& tls);
 
  private:
   HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& address,
