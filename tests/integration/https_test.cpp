@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -240,6 +241,26 @@ TEST(Https, SilentClientIsClosedAtTheHandshakeDeadline) {
       [&] { counted = server.server().stats().timeout_count(TimeoutKind::kHandshake); });
   EXPECT_EQ(counted, 1u);
   EXPECT_EQ(name_of(TimeoutKind::kHandshake), "handshake");
+}
+
+// Once the handshake is done the connection waits as any idle one: the
+// handshake deadline is not left running over it.
+TEST(Https, HandshakeDeadlineEndsWithTheHandshake) {
+  HandlerTable table = hello_table();
+  ServerOptions options = tls_options();
+  options.handshake_timeout = std::chrono::milliseconds(100);
+  TestServer server(table, options);
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the time that must pass
+  ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: l\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->second, "hello /later");
+  uint64_t counted = 1;
+  server.run_in_loop(
+      [&] { counted = server.server().stats().timeout_count(TimeoutKind::kHandshake); });
+  EXPECT_EQ(counted, 0u);
 }
 
 TEST(Https, TricklingClientHelloIsClosedAtTheHandshakeDeadline) {
