@@ -57,6 +57,9 @@ struct Arguments {
   std::optional<int> ready_fd;
   bool combined_log = false;
   std::optional<std::string> access_log;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> tls_password_file;
   // The command line without --listen-fd and --ready-fd, whatever their
   // spelling: what a restart passes on, with its own two in front.
   std::vector<std::string> passed_on;
@@ -151,6 +154,14 @@ const Option kOptions[] = {
      "append the log to FILE instead of stderr (reopened on SIGUSR1; lines are dropped, never "
      "waited for, when the disk cannot keep up)",
      Kind::kText, [](Arguments& a, const Value& v) { a.access_log = v.text; }},
+    {nullptr, "--tls-cert", "FILE",
+     "serve HTTPS with the certificate chain in FILE (PEM; the key too, unless --tls-key; "
+     "reloaded on SIGHUP)",
+     Kind::kText, [](Arguments& a, const Value& v) { a.tls_cert = v.text; }},
+    {nullptr, "--tls-key", "FILE", "the private key of --tls-cert (PEM)", Kind::kText,
+     [](Arguments& a, const Value& v) { a.tls_key = v.text; }},
+    {nullptr, "--tls-password-file", "FILE", "the password of an encrypted --tls-key", Kind::kText,
+     [](Arguments& a, const Value& v) { a.tls_password_file = v.text; }},
 };
 
 const Option kPort = {
@@ -399,6 +410,11 @@ Arguments parse_arguments(int argc, char** argv) {
       list += (list.empty() ? "" : " ") + arg;
     usage_error("unrecognized arguments: " + list);
   }
+  if (arguments.tls_key && !arguments.tls_cert)
+    usage_error("--tls-key requires --tls-cert to be set");
+  if (arguments.tls_password_file && !arguments.tls_cert) {
+    usage_error("--tls-password-file requires --tls-cert to be set");
+  }
   return arguments;
 }
 
@@ -467,6 +483,18 @@ void run(basehttp::HTTPServer& server, const Arguments& arguments, const Lifecyc
                    started.message().c_str());
     }
   });
+  if (server.options().tls) {
+    // Renewed certificate files are taken on SIGHUP by new connections.
+    server.loop().watch_signals({SIGHUP}, [&server](int) {
+      auto reloaded = server.reload_certificates();
+      if (reloaded) {
+        std::fprintf(stderr, "basehttpd: TLS certificate reloaded\n");
+      } else {
+        std::fprintf(stderr, "basehttpd: TLS certificate not reloaded (%s); the old one stays\n",
+                     reloaded.message().c_str());
+      }
+    });
+  }
   if (basehttp::AccessLog* log = lifecycle.access_log) {
     // logrotate's convention: move the file, then SIGUSR1.
     server.loop().watch_signals({SIGUSR1}, [log](int) { log->reopen(); });
@@ -515,6 +543,35 @@ basehttp::ServerAddress tcp_listener(const std::string& host, uint16_t port) {
       basehttp::listen_tcp(*address).value_or_throw().release());
 }
 
+// options.tls from --tls-cert, --tls-key and --tls-password-file, checked
+// here so that a certificate, key or password that does not load is told
+// as such (one line) rather than as a failure to listen.
+bool configure_tls(const Arguments& arguments, basehttp::ServerOptions& options) {
+  basehttp::TlsOptions tls;
+  tls.certificate.chain_file = *arguments.tls_cert;
+  tls.certificate.key_file = arguments.tls_key.value_or("");
+  if (arguments.tls_password_file) {
+    std::ifstream in(*arguments.tls_password_file, std::ios::binary);
+    if (!in) {
+      usage_error("Failed to read TLS password file: " + *arguments.tls_password_file + ": " +
+                  std::strerror(errno));
+    }
+    std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // As Python strips it: the file's trailing newline is no part of it.
+    size_t end = password.find_last_not_of(" \t\r\n");
+    size_t start = password.find_first_not_of(" \t\r\n");
+    tls.certificate.password =
+        end == std::string::npos ? "" : password.substr(start, end - start + 1);
+  }
+  auto loaded = basehttp::HTTPServer::check_tls(tls);
+  if (!loaded) {
+    std::fprintf(stderr, "basehttpd: cannot serve HTTPS: %s\n", loaded.message().c_str());
+    return false;
+  }
+  options.tls = std::move(tls);
+  return true;
+}
+
 // Serves on a unix socket or a socket systemd passed; no port to report.
 int serve_on(const basehttp::ServerAddress& address, basehttp::HandlerTable& table,
              const basehttp::ServerOptions& options, const Arguments& arguments,
@@ -528,14 +585,15 @@ int serve_on(const basehttp::ServerAddress& address, basehttp::HandlerTable& tab
                  std::strerror(error.code().value()));
     return 1;
   }
+  const char* scheme = options.tls ? "HTTPS" : "HTTP";
   if (arguments.listen_fd) {
-    std::printf("Serving HTTP on the inherited socket (%s) ...\n",
+    std::printf("Serving %s on the inherited socket (%s) ...\n", scheme,
                 server->server_address().to_string().c_str());
   } else if (address.unix_path.empty()) {
-    std::printf("Serving HTTP on the socket systemd passed (%s) ...\n",
+    std::printf("Serving %s on the socket systemd passed (%s) ...\n", scheme,
                 server->server_address().to_string().c_str());
   } else {
-    std::printf("Serving HTTP on unix:%s ...\n", address.unix_path.c_str());
+    std::printf("Serving %s on unix:%s ...\n", scheme, address.unix_path.c_str());
   }
   std::fflush(stdout);
   run(*server, arguments, lifecycle);
@@ -611,6 +669,9 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds(std::llround(*arguments.shutdown_delay * 1000));
   }
   options.latency_histograms = arguments.metrics_path.has_value();
+  if (arguments.tls_cert) {
+    if (!configure_tls(arguments, options)) return 1;
+  }
   Lifecycle lifecycle{restart_command(arguments, argv), access_log ? &*access_log : nullptr};
 
   std::vector<int> passed = basehttp::systemd_listening_sockets();
@@ -641,8 +702,9 @@ int main(int argc, char** argv) {
   }
   std::string name = server->server_name();
   std::string url_host = name.find(':') != std::string::npos ? "[" + name + "]" : name;
-  std::printf("Serving HTTP on %s port %u (http://%s:%u/) ...\n", name.c_str(),
-              server->server_port(), url_host.c_str(), server->server_port());
+  std::printf("Serving %s on %s port %u (%s://%s:%u/) ...\n", options.tls ? "HTTPS" : "HTTP",
+              name.c_str(), server->server_port(), options.tls ? "https" : "http", url_host.c_str(),
+              server->server_port());
   std::fflush(stdout);
   run(*server, arguments, lifecycle);
   return 0;

@@ -10,7 +10,12 @@
 #include "http/server_context.hpp"
 #include "http/session.hpp"
 #include "reactor/acceptor.hpp"
+#include "reactor/basehttp_config.hpp"
 #include "reactor/listen_socket.hpp"
+#if BASEHTTP_TLS
+#include "reactor/tls_context.hpp"
+#include "reactor/tls_transport.hpp"
+#endif
 
 namespace basehttp {
 namespace {
@@ -26,6 +31,18 @@ SocketAddress bind_address(const ServerAddress& address) {
 
 bool shares_listener(const ServerAddress& address) {
   return address.listening_fd >= 0 || !address.unix_path.empty();
+}
+
+// The TLS configuration of options.tls, or nullptr for plain HTTP.
+std::shared_ptr<TlsContext> make_tls_context(const ServerOptions& options) {
+  if (!options.tls) return nullptr;
+#if BASEHTTP_TLS
+  return std::make_shared<TlsContext>(TlsContext::make(*options.tls).value_or_throw());
+#else
+  throw std::system_error(
+      std::make_error_code(std::errc::not_supported),
+      "HTTPS: this build of basehttp has no TLS (configure with -Dtls=enabled)");
+#endif
 }
 
 ServerOptions for_other_loops(ServerOptions options) {
@@ -52,6 +69,9 @@ HTTPServer::HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& a
     : owned_loop_(loop == nullptr ? std::make_unique<EventLoop>() : nullptr),
       loop_(loop == nullptr ? *owned_loop_ : *loop),
       group_(group) {
+  // The loops of a group share the primary's context: one certificate
+  // pair, one reload, and OpenSSL's session cache shared across them.
+  tls_ = group != nullptr ? (*group)[0].tls_ : make_tls_context(options);
   // Each loop of a group listens on the port itself, unless the socket is
   // one to share.
   if (options.threads > 1 && !shares_listener(address)) options.listen.reuse_port = true;
@@ -134,11 +154,36 @@ void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
   ServerContext& context = *context_;
   if (context.shutting_down) return;  // closes the socket
   ++context.stats.connections_accepted;
-  context.sessions.open(context, std::move(socket), peer);
+  std::unique_ptr<Transport> transport;
+#if BASEHTTP_TLS
+  if (tls_ != nullptr) {
+    transport = TlsTransport::make(*tls_, socket.get());
+    if (transport == nullptr) return;  // out of memory: closes the socket
+  }
+#endif
+  context.sessions.open(context, std::move(socket), peer, std::move(transport));
   size_t limit = context.options.max_connections;
   if (limit != 0 && context.sessions.size() >= limit) {
     acceptor_->pause();  // the rest wait in the kernel's backlog
   }
+}
+
+SysResult<void> HTTPServer::reload_certificates() {
+#if BASEHTTP_TLS
+  if (tls_ != nullptr) return tls_->reload(context_->options.tls->certificate);
+#endif
+  return SysError(EINVAL, "reload_certificates: the server does not serve HTTPS");
+}
+
+SysResult<void> HTTPServer::check_tls(const TlsOptions& tls) {
+#if BASEHTTP_TLS
+  auto loaded = TlsContext::make(tls);
+  if (!loaded) return loaded.failure();
+  return {};
+#else
+  (void)tls;
+  return SysError(ENOTSUP, "HTTPS: this build of basehttp has no TLS");
+#endif
 }
 
 void HTTPServer::on_sessions_released() {

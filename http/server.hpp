@@ -16,6 +16,7 @@
 #include "http/server_options.hpp"
 #include "http/server_stats.hpp"
 #include "reactor/event_loop.hpp"
+#include "reactor/result.hpp"
 #include "reactor/socket_address.hpp"
 
 namespace basehttp {
@@ -23,6 +24,7 @@ namespace basehttp {
 class Acceptor;
 class GracefulShutdown;
 class ServerContext;
+class TlsContext;
 
 class HTTPServer {
  public:
@@ -87,6 +89,15 @@ class HTTPServer {
   /// while its own share is over options().output_high_water). Loop thread.
   size_t queued_output_bytes() const;
 
+  /// HTTPS: loads options().tls's certificate pair again (e.g. renewed
+  /// files, on SIGHUP) for the connections made from now on, on every
+  /// loop of the group; the open ones keep theirs. On failure the pair in
+  /// use stays and the result says why. Any thread.
+  SysResult<void> reload_certificates();
+  /// Whether `tls` loads (what the constructor would throw, as a result):
+  /// for a program to tell a bad certificate from a port it cannot bind.
+  static SysResult<void> check_tls(const TlsOptions& tls);
+
  private:
   HTTPServer(EventLoop* loop, LoopGroup* group, const ServerAddress& address,
              const HandlerTable& table, ServerOptions options);
@@ -98,6 +109,9 @@ class HTTPServer {
 
   std::unique_ptr<EventLoop> owned_loop_;  // declared first: destroyed last
   EventLoop& loop_;
+  // Shared by the loops of a group (one certificate pair, one reload);
+  // declared before context_ so the sessions made from it go first.
+  std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<Acceptor> acceptor_;
   std::unique_ptr<GracefulShutdown> shutdown_;

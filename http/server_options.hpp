@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "http/parser_limits.hpp"
 #include "http/status_table.hpp"
 #include "reactor/listen_options.hpp"
+#include "reactor/tls_context.hpp"
 
 namespace basehttp {
 
@@ -163,6 +165,16 @@ struct ServerOptions {
   /// for a socket passed in already listening). With threads above 1 on a
   /// TCP address, reuse_port is turned on.
   ListenOptions listen;
+  /// Serve HTTPS: the certificate chain, its key (empty: in the chain
+  /// file), the key's password and the ALPN protocols, as Python's
+  /// HTTPSServer(certfile, keyfile, password, alpn_protocols) takes them.
+  /// Loaded at construction (a file that does not load, a key that does
+  /// not match, a wrong password: std::system_error with the reason);
+  /// a build without TLS throws std::system_error (ENOTSUP) when it is set.
+  std::optional<TlsOptions> tls;
+  /// How long a TLS client may take to complete its handshake from the
+  /// moment it connected; then the connection is closed.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 }  // namespace basehttp

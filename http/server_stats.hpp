@@ -33,6 +33,7 @@ enum class TimeoutKind : uint8_t {
   kBody,       ///< body_timeout: the next body bytes
   kSend,       ///< send_timeout: the client stopped taking the response
   kKeepAlive,  ///< keep_alive_timeout: idle between requests
+  kHandshake,  ///< handshake_timeout: a TLS handshake not completed
   kCount,
 };
 

@@ -1,9 +1,15 @@
 #include "http/session.hpp"
 
+#include <sys/socket.h>
+
 #include <exception>
 #include <string>
 
 #include "http/server_context.hpp"
+#include "reactor/basehttp_config.hpp"
+#if BASEHTTP_TLS
+#include "reactor/tls_transport.hpp"
+#endif
 
 namespace basehttp {
 namespace {
@@ -25,7 +31,8 @@ Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddr
       connection_(context.loop, std::move(socket), peer, *this, std::move(transport)),
       slot_(slot),
       generation_(generation),
-      timing_(context.options.latency_histograms ? &context.stats : nullptr) {}
+      timing_(context.options.latency_histograms ? &context.stats : nullptr),
+      handshaking_(connection_.transport() != nullptr) {}
 
 void Session::start() {
   connection_.start();
@@ -320,6 +327,37 @@ void Session::stream_on_drain(std::function<void()> callback) {
   connection_.watch_drain(low_water);
 }
 
+void Session::on_stream_failed(Connection& connection) {
+#if BASEHTTP_TLS
+  auto* tls = dynamic_cast<TlsTransport*>(connection.transport());
+  if (tls == nullptr || !tls->plain_http_request()) return;
+  // A plain HTTP client on the HTTPS port: say so in plain HTTP rather
+  // than leave it staring at a reset or at TLS alert bytes.
+  static constexpr std::string_view kAnswer =
+      "HTTP/1.1 400 Bad Request\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: 61\r\n"
+      "Connection: close\r\n"
+      "\r\n"
+      "This port speaks HTTPS: a plain HTTP request was sent to it.\n";
+  static_assert(kAnswer.size() - kAnswer.find("\r\n\r\n") - 4 == 61);
+  int fd = connection.fd();
+  ssize_t sent = ::send(fd, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent <= 0) return;
+  ++context_.stats.responses_by_class[4];  // no request state to log it with
+  ++context_.stats.parse_errors[static_cast<size_t>(parse_error_kind(400))];
+  // The rest of the request is unread: closing over it would reset the
+  // connection and could destroy the answer before the client reads it.
+  ::shutdown(fd, SHUT_WR);
+  char discard[4096];
+  for (int round = 0; round < 16; ++round) {
+    if (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) <= 0) break;
+  }
+#else
+  (void)connection;
+#endif
+}
+
 void Session::on_closed(Connection&) {
   count_bytes();
   if (state_ != nullptr && awaiting_deferred_ && state_->stream_closed) {
@@ -380,6 +418,15 @@ void Session::update_wait() {
   bool new_request = sequence_ != sequence_seen_;
   bytes_seen_ = read;
   sequence_seen_ = sequence_;
+  if (handshaking_) [[unlikely]] {
+    // Timed from the accept, never extended: a client that trickles its
+    // ClientHello, or sends nothing, is closed all the same.
+    if (connection_.transport()->handshake_pending()) {
+      if (wait_ != Wait::kHandshake) wait_on(Wait::kHandshake);
+      return;
+    }
+    handshaking_ = false;
+  }
   if (!connection_.output().empty()) {  // the client is not taking our bytes
     size_t queued = connection_.output().size();
     if (wait_ != Wait::kSend || queued < output_seen_) wait_on(Wait::kSend);
@@ -436,6 +483,9 @@ void Session::on_deadline(Wait wait) {
       return;
     case Wait::kSend:
       connection_.abort();
+      return;
+    case Wait::kHandshake:
+      connection_.close_after_flush();  // nothing to answer in: no TLS session yet
       return;
     case Wait::kNone:
       return;

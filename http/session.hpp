@@ -83,6 +83,7 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   void on_peer_closed(Connection&) override;
   void on_hangup_while_paused(Connection&) override;
   void on_output_drained(Connection&) override;
+  void on_stream_failed(Connection&) override;
   void on_batch_end(Connection&) override { update_wait(); }
   void on_closed(Connection&) override;
 
@@ -147,6 +148,7 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   bool body_paused_ = false;      // ... and asked for no more for now
   bool delivering_body_ = false;  // inside its chunk callback
   bool close_forced_ = false;     // dispatched with the body unread: set to close
+  bool handshaking_;              // a TLS handshake is under way (see update_wait)
 };
 
 }  // namespace basehttp

@@ -34,6 +34,8 @@ const std::array<TimeoutRow, static_cast<size_t>(Wait::kCount)> kTimeoutRows = {
      TimeoutKind::kSend},
     {Wait::kIdle, "idle", idle_length, TimeoutKind::kCount},
     {Wait::kKeepAlive, "keep_alive", keep_alive_length, TimeoutKind::kKeepAlive},
+    {Wait::kHandshake, "handshake", [](const ServerOptions& o) { return o.handshake_timeout; },
+     TimeoutKind::kHandshake},
 }};
 
 Timeouts::Timeouts(EventLoop& loop, const ServerOptions& options, Expired on_expired)
@@ -42,9 +44,9 @@ Timeouts::Timeouts(EventLoop& loop, const ServerOptions& options, Expired on_exp
       lists_(make_lists(options, std::make_index_sequence<static_cast<size_t>(Wait::kCount)>())) {
   // Deadlines are checked a few times per shortest wait: fine enough, and
   // the tick only runs while some connection waits.
-  auto shortest =
-      std::min({options.header_timeout, options.body_timeout, options.send_timeout,
-                options.keep_alive_timeout, std::max(options.idle_release_after, milliseconds(1))});
+  auto shortest = std::min({options.header_timeout, options.body_timeout, options.send_timeout,
+                            options.keep_alive_timeout, options.handshake_timeout,
+                            std::max(options.idle_release_after, milliseconds(1))});
   tick_interval_ =
       std::clamp<EventLoop::Duration>(shortest / 4, milliseconds(5), milliseconds(1000));
 }

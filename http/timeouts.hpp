@@ -27,6 +27,7 @@ enum class Wait : uint8_t {
   kSend,       ///< the client to take queued response bytes
   kIdle,       ///< between requests, before giving back buffers and state
   kKeepAlive,  ///< between requests, resources given back, until closed
+  kHandshake,  ///< a TLS handshake, timed from the connection's accept
   kCount,
   kNone = kCount,  ///< the application's business (a deferred response), or closed
 };

@@ -106,6 +106,7 @@ void Connection::read_input() {
       if (io().wants(TransportWait::kReadable) == TransportWait::kWritable)
         read_wants_writable_ = true;
     } else {
+      if (transport_ != nullptr) handler_.on_stream_failed(*this);
       abort();
     }
   }

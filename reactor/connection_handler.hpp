@@ -21,6 +21,10 @@ class ConnectionHandler {
   /// A batch of events was handled (input read and parsed, output flushed):
   /// the place to look at the connection's state once instead of per request.
   virtual void on_batch_end(Connection&) {}
+  /// A read through the connection's transport failed (e.g. TLS garbage)
+  /// and the connection is about to be closed; the socket is still open,
+  /// for a last word written to it directly (not through the transport).
+  virtual void on_stream_failed(Connection&) {}
   /// The descriptor is closed. The owner should destroy the connection, but
   /// not from inside this call: use EventLoop::run_soon.
   virtual void on_closed(Connection& connection) = 0;

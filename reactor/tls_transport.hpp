@@ -49,6 +49,7 @@ class TlsTransport final : public Transport {
 
   /// The handshake has completed: what follows is application data.
   bool handshake_done() const { return handshake_done_; }
+  bool handshake_pending() const override { return !handshake_done_; }
   /// "TLSv1.3", "TLSv1.2"... (meaningful once the handshake is done).
   std::string_view protocol_version() const;
   /// The protocol ALPN selected ("http/1.1"), or empty when none was.

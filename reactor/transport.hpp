@@ -68,6 +68,11 @@ class Transport {
   /// The connection is idle (nothing queued, nothing left over): free the
   /// buffers that can be made again when traffic resumes.
   virtual void release_buffers() {}
+
+  /// The stream's own set-up (a TLS handshake) is still under way: no
+  /// application byte can come yet. For the owner's deadline: a peer that
+  /// never completes it must not hold the connection as an idle one.
+  virtual bool handshake_pending() const { return false; }
 };
 
 }  // namespace basehttp
