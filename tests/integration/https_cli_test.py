@@ -121,7 +121,7 @@ def main():
                     (["--tls-cert", "file.txt"], "no start line"),
                     (["--tls-cert", "server.pem", "--tls-key", "ca.key"], "mismatch"),
                     (["--tls-cert", "server.pem", "--tls-key", "encrypted.key",
-                      "--tls-password-file", "wrong.txt"], "decrypt"),
+                      "--tls-password-file", "wrong.txt"], "wrong password?"),
                     (["--tls-cert", "nope.pem"], "nope.pem")):
                 result = run([binary, "-b", "127.0.0.1", *argv, "0"], cwd=folder)
                 case.check(result.returncode == 1, f"{argv}: exit {result.returncode}")

@@ -298,7 +298,9 @@ TEST(Https, WrongPasswordThrowsAtConstruction) {
     HTTPServer server(ServerAddress{"127.0.0.1", 0}, table, options);
     FAIL() << "constructed with a wrong password";
   } catch (const std::system_error& error) {
-    EXPECT_NE(std::string(error.what()).find("decrypt"), std::string::npos) << error.what();
+    // OpenSSL's reason varies with the garbage a wrong password decrypts
+    // to; the server's own words do not.
+    EXPECT_NE(std::string(error.what()).find("wrong password?"), std::string::npos) << error.what();
   }
 }
 

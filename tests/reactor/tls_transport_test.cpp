@@ -527,8 +527,9 @@ TEST(TlsContext, WrongPassword) {
   options.certificate.key_file = TestCertificates::get().encrypted_key;
   options.certificate.password = "wrong";
   std::string message = make_error(options);
-  EXPECT_NE(message.find("not loaded: wrong password? (OpenSSL: bad decrypt)"), std::string::npos)
-      << message;
+  // OpenSSL's own reason varies with what the wrong key happens to decrypt
+  // to ("bad decrypt" mostly, "unsupported" now and then): not checked.
+  EXPECT_NE(message.find("not loaded: wrong password? (OpenSSL: "), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos);
 }
 
