@@ -106,6 +106,11 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
   // close_notify reads as the end of the stream: HTTP frames its own messages, so a cut is seen
   // there.
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // The server's cipher order, not the client's: the default list keeps
+  // CBC and RSA key exchange for old clients, and a client that prefers
+  // them must still get forward secrecy and AEAD when it also offers
+  // those (test: tls_scan TheServerChoosesTheCipher).
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Resumption by tickets only (stateless): no server-side session cache
   // to grow, lock, or share between loop threads.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

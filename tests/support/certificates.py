@@ -1,21 +1,18 @@
 """Throwaway certificates for the Python tests that speak HTTPS, made with
 the openssl command: a CA, server certificates for localhost / 127.0.0.1
-signed by it, and the SPKI pin a browser can be told to accept."""
-import base64
-import hashlib
+signed by it."""
 import os
 import subprocess
 
 
-def openssl(folder, *argv, stdin=None):
-    return subprocess.run(["openssl", *argv], cwd=folder, check=True, capture_output=True,
-                          timeout=60, input=stdin).stdout
+def openssl(folder, *argv):
+    subprocess.run(["openssl", *argv], cwd=folder, check=True, capture_output=True, timeout=60)
 
 
-def make_ca(folder, name="ca"):
+def make_ca(folder, name="ca", days=2):
     """`name`.pem and `name`.key: a self-signed CA."""
     openssl(folder, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
-            "-out", name + ".pem", "-days", "2", "-subj", "/CN=basehttp test CA")
+            "-out", name + ".pem", "-days", str(days), "-subj", "/CN=basehttp test CA")
 
 
 def make_server_certificate(folder, name="server", ca="ca", days=2, common_name="localhost"):
@@ -43,10 +40,3 @@ def make_certificates(folder):
     with open(os.path.join(folder, "wrong.txt"), "w") as out:
         out.write("close sesame\n")
 
-
-def spki_sha256(folder, certificate):
-    """Base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo (DER),
-    the form of Chromium's --ignore-certificate-errors-spki-list."""
-    public_key = openssl(folder, "x509", "-in", certificate, "-noout", "-pubkey")
-    der = openssl(folder, "pkey", "-pubin", "-outform", "DER", stdin=public_key)
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
