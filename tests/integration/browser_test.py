@@ -10,6 +10,10 @@ user's Chromium trusts one: in the NSS database of its home folder
 request (Resource Timing's nextHopProtocol), which must be http/1.1, the
 one basehttpd offers by ALPN.
 
+The test runs in a network namespace of its own (tests/support/
+isolation.py): Chromium looks up Google hosts as it starts, and there
+those lookups go nowhere.
+
 Chromium comes from Debian's `chromium` package and certutil from
 `libnss3-tools`, which ./dev test installs; without them the cases are
 skipped, saying why, and CI counts that as a failure.
@@ -31,6 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from gtest_report import Report  # noqa: E402
 import servers  # noqa: E402
 import certificates  # noqa: E402
+import isolation  # noqa: E402
 
 CASES = ("RendersAPageWithItsStylesheetAndScript", "RendersAFolderListing")
 HTTPS_CASE = "RendersAPageAndAnImageOverHttpsTrustingTheTestCa"
@@ -162,8 +167,11 @@ def https_case(case, binary, chromium, top, page_folder):
 def main():
     binary, report_name = sys.argv[1], sys.argv[2]
     https = "--https" in sys.argv[3:]
+    isolated = isolation.isolate()
     report = Report(report_name)
     chromium, reason = find_chromium()
+    if isolated is not None:
+        chromium, reason = None, isolated
     if chromium is None:
         for name in CASES + ((HTTPS_CASE,) if https else ()):
             with report.case("Chromium", name) as case:
