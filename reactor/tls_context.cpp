@@ -64,7 +64,7 @@ int names_index() {
 
 // SNI: moves the session to the context of the name the client asked for;
 // no name, or one no entry matches, keeps the default pair.
-int choose_by_name(SSL* ssl, int*, void* user) {
+int choose_by_name(SSL* ssl, int* alert, void* user) {
   const auto* names = static_cast<const Names*>(user);
   const char* asked = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (asked == nullptr) return SSL_TLSEXT_ERR_NOACK;
@@ -77,21 +77,22 @@ int choose_by_name(SSL* ssl, int*, void* user) {
   }
   std::string_view name(lower, length);
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);  // the root, spelt out
+  // SSL_set_SSL_CTX copies the pair: out of memory, the handshake ends
+  // rather than going on with the wrong certificate.
+  auto use = [ssl, alert](SSL_CTX* ctx) {
+    if (SSL_set_SSL_CTX(ssl, ctx) != nullptr) return SSL_TLSEXT_ERR_OK;
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  };
   for (const auto& [host, ctx] : names->exact) {
-    if (host == name) {
-      SSL_set_SSL_CTX(ssl, ctx);
-      return SSL_TLSEXT_ERR_OK;
-    }
+    if (host == name) return use(ctx);
   }
   // A wildcard stands for exactly one non-empty leading label.
   size_t dot = name.find('.');
   if (dot != 0 && dot != std::string_view::npos) {
     std::string_view suffix = name.substr(dot);
     for (const auto& [host, ctx] : names->wildcards) {
-      if (host == suffix) {
-        SSL_set_SSL_CTX(ssl, ctx);
-        return SSL_TLSEXT_ERR_OK;
-      }
+      if (host == suffix) return use(ctx);
     }
   }
   return SSL_TLSEXT_ERR_NOACK;
