@@ -3,7 +3,9 @@
 // and driven on the same loop (nonblocking, through an FdWatch): the
 // handshake in TLS 1.3 and 1.2, ALPN, bytes both ways, 10 MiB with a file
 // region (the bounded-copy path), close_notify, and the refusals (TLS 1.1,
-// garbage, a plain HTTP request); then TlsContext's errors and reload.
+// garbage, a plain HTTP request), kernel TLS exactly where the machine
+// offers it (on a loopback TCP pair); then TlsContext's errors, reload, and
+// the pair chosen by the client's server name (SNI).
 // Built only with TLS (meson -Dtls); every loop bounded by a watchdog.
 #include "reactor/tls_transport.hpp"
 
