@@ -1,11 +1,12 @@
 """basehttpd over HTTPS under faults and bulk transfers: 1,000 connections
-that abort at each stage of the handshake (FIN and RST), a ClientHello
-trickled a byte every 100 ms, a plain HTTP request, random bytes, a client
-that stops reading in the middle of a 100 MiB download. After each the
-server still serves, and its descriptors and resident memory come back to
-where they were. A 100 MiB download, and an 8 MiB upload to a CGI script
-that hashes its stdin, arrive byte-identical (sha256). The client is
-Python's ssl module trusting a test CA made with the openssl command.
+that abort at each stage of the handshake or of the first request (FIN
+and RST), a ClientHello trickled a byte every 100 ms, a plain HTTP
+request, random bytes, a client that stops reading in the middle of a
+100 MiB download. After each the server still serves, and its descriptors
+and resident memory come back to where they were. A 100 MiB download, and
+an 8 MiB upload to a CGI script that hashes its stdin, arrive
+byte-identical (sha256). The client is Python's ssl module trusting a
+test CA made with the openssl command.
 
 usage: tls_faults_test.py BASEHTTPD REPORT_NAME [--sanitized]
 """
@@ -34,7 +35,7 @@ MIB = 1024 * 1024
 BIG_SIZE = 100 * MIB
 UPLOAD_SIZE = 8 * MIB  # ParserLimits::max_body_bytes, what basehttpd's CGI takes
 SMALL = b"small and served\n"
-ABORTS = 1000  # over the five stages, half FIN and half RST
+ABORTS = 1000  # over the six stages, half FIN and half RST
 WORKERS = 16  # connections at a time
 # The level after a warm-up round is the baseline: the allocator keeps what
 # the first round made it take from the system (arenas, OpenSSL's per-
@@ -60,6 +61,13 @@ while left > 0:
     digest.update(piece)
     left -= len(piece)
 sys.stdout.write("Content-Type: text/plain\\r\\n\\r\\n%s %d\\n" % (digest.hexdigest(), left))
+"""
+FLOOD_SCRIPT = """#!/usr/bin/env python3
+import sys
+sys.stdout.write("Content-Type: application/octet-stream\\r\\n\\r\\n")
+sys.stdout.flush()
+while True:
+    sys.stdout.buffer.write(bytes(65536))
 """
 
 
@@ -98,6 +106,19 @@ def descriptors(pid):
         else:
             kinds[target] += 1
     return kinds
+
+
+def children(pid):
+    """How many processes have `pid` as their parent (CGI scripts here)."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    count += stat.read().rpartition(")")[2].split()[1] == str(pid)
+            except OSError:
+                pass  # gone while we looked
+    return count
 
 
 class Watch:
@@ -193,8 +214,10 @@ def abort_at(stage, reset, port, contexts):
     """One connection that gives up at `stage`: 0 right after connect; 1
     within the ClientHello; 2 after part of the server's first flight; 3
     once the handshake is done (TLS 1.3 or 1.2); 4 in the middle of a
-    request. Returns what went wrong on the client's side, or None."""
-    context = contexts[reset]  # alternates TLS 1.3 and 1.2 for stages 3 and 4
+    request; 5 once a request for the big file is sent, while the server
+    writes its answer. Returns what went wrong on the client's side, or
+    None."""
+    context = contexts[reset]  # alternates TLS 1.3 and 1.2 from stage 2 on
     sock = connect(port)
     try:
         if stage == 1:
@@ -209,13 +232,15 @@ def abort_at(stage, reset, port, contexts):
             sock = context.wrap_socket(sock, server_hostname="localhost")
             if stage == 4:
                 sock.sendall(b"GET /small.txt HTTP/1.1\r\nHost: loc")
+            elif stage == 5:
+                sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
     finally:
         drop(sock, reset)
     return None
 
 
 def abort_round(port, contexts, count, seed):
-    plan = [(i % 5, (i // 5) % 2 == 1) for i in range(count)]
+    plan = [(i % 6, (i // 6) % 2 == 1) for i in range(count)]
     random.Random(seed).shuffle(plan)  # the stages interleave on the server
     with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(lambda step: abort_at(*step, port, contexts), plan))
@@ -347,10 +372,11 @@ def main():
             out.write(big.read(UPLOAD_SIZE))
         with open(upload, "rb") as written:
             upload_digest_expected = hashlib.sha256(written.read()).hexdigest()
-        script = os.path.join(root, "cgi-bin", "sha256.py")
-        with open(script, "w") as out:
-            out.write(UPLOAD_SCRIPT)
-        os.chmod(script, 0o755)
+        for name, text in (("sha256.py", UPLOAD_SCRIPT), ("flood.py", FLOOD_SCRIPT)):
+            script = os.path.join(root, "cgi-bin", name)
+            with open(script, "w") as out:
+                out.write(text)
+            os.chmod(script, 0o755)
 
         tls13 = ssl.create_default_context(cafile=os.path.join(top, "ca.pem"))
         tls12 = ssl.create_default_context(cafile=os.path.join(top, "ca.pem"))
@@ -369,6 +395,7 @@ def main():
             get(port, tls13, "/small.txt")
             stalled_download(port, tls13, False, watch)
             download_digest(port, tls13)
+            upload_digest(port, tls13, upload, UPLOAD_SIZE)
             watch.settle()
 
             with report.case("TlsFaults", "ThousandConnectionsAbortAtEveryHandshakeStage") as case:
@@ -428,6 +455,27 @@ def main():
                     # The file must not be held in memory: it goes out 16 KiB at a time.
                     watch.check_resident(case, stalled_rss, " while stalled")
                     print(f"    resident {watch.rss_kib} KiB at rest, {stalled_rss} KiB stalled")
+                    watch.check_recovered(case)
+
+            for reset in (False, True):
+                name = "ClientThatLeavesACgiScriptThen" + ("Resets" if reset else "Closes")
+                with report.case("TlsFaults", name) as case:
+                    # A body cut short, then an answer nobody reads: the
+                    # scripts are stopped and their pipes closed.
+                    with tls13.wrap_socket(connect(port), server_hostname="localhost") as tls:
+                        tls.sendall(b"POST /cgi-bin/sha256.py HTTP/1.1\r\nHost: localhost\r\n"
+                                    b"Content-Length: 4000000\r\n\r\n" + bytes(MIB))
+                        drop(tls, reset)
+                    tls = tls13.wrap_socket(connect(port), server_hostname="localhost")
+                    try:
+                        tls.sendall(b"GET /cgi-bin/flood.py HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                        head = tls.recv(64)
+                        case.check(head.startswith(b"HTTP/1.1 200 "), f"flood.py: {head!r}")
+                    finally:
+                        drop(tls, reset)
+                    stopped = servers.wait_for(lambda: children(watch.pid) == 0,
+                                               timeout=CLOSE_TIMEOUT)
+                    case.check(stopped, f"{children(watch.pid)} scripts still run")
                     watch.check_recovered(case)
 
             # The trickle takes the handshake deadline (10 s by default; basehttpd
