@@ -8,12 +8,14 @@
 
 namespace basehttp {
 
-// From kMappedFrom on (a body of a MiB or more, never the per-request path)
-// storage is mapped from the kernel and unmapped when released. From malloc
-// it could stay resident for good: once glibc has freed a block this large
-// it raises its mmap threshold and serves the next one from the heap, where
-// any smaller block allocated after it keeps the whole area resident after
-// it is freed (basehttpd held ~24 MiB after one 8 MiB upload so).
+// From kMappedFrom on (a large body or response; reads come in 16 KiB, so
+// ordinary requests, pipelined ones too, stay below) storage is mapped from
+// the kernel and unmapped when released. From malloc it could stay resident
+// for good: once glibc has freed a block this large it raises its mmap
+// threshold and serves the next one from the heap, where any smaller block
+// allocated after it keeps the whole area resident after it is freed
+// (basehttpd held ~24 MiB after one 8 MiB upload so). 256 KiB bounds what
+// a connection can leave behind that way to about twice as much.
 char* Buffer::allocate(size_t capacity) {
   if (capacity < kMappedFrom) return new char[capacity];
   void* area =

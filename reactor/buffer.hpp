@@ -77,7 +77,7 @@ class Buffer {
   // Storage of kMappedFrom bytes or more is mapped rather than taken from
   // malloc (see buffer.cpp); capacity_ says which, so a Buffer stays four
   // words.
-  static constexpr size_t kMappedFrom = size_t{1} << 20;
+  static constexpr size_t kMappedFrom = size_t{256} << 10;
   static char* allocate(size_t capacity);
   void free_storage() noexcept;
   void take(Buffer& other) noexcept {
