@@ -8,16 +8,23 @@
 
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <string_view>
+#include <utility>
 
 namespace basehttp {
 
 class Buffer {
  public:
   Buffer() = default;
-  Buffer(Buffer&&) noexcept = default;
-  Buffer& operator=(Buffer&&) noexcept = default;
+  ~Buffer() { free_storage(); }
+  Buffer(Buffer&& other) noexcept { take(other); }
+  Buffer& operator=(Buffer&& other) noexcept {
+    if (this != &other) {
+      free_storage();
+      take(other);
+    }
+    return *this;
+  }
 
   size_t readable_bytes() const { return write_index_ - read_index_; }
   size_t writable_bytes() const { return capacity_ - write_index_; }
@@ -25,8 +32,8 @@ class Buffer {
   bool empty() const { return read_index_ == write_index_; }
 
   /// The first readable byte; valid until the next append, ensure_writable or release.
-  const char* peek() const { return storage_.get() + read_index_; }
-  char* peek() { return storage_.get() + read_index_; }
+  const char* peek() const { return storage_ + read_index_; }
+  char* peek() { return storage_ + read_index_; }
   std::string_view view() const { return {peek(), readable_bytes()}; }
 
   /// Consumes `n` readable bytes (n <= readable_bytes()).
@@ -35,7 +42,7 @@ class Buffer {
 
   void append(const char* data, size_t n) {
     if (writable_bytes() < n) ensure_writable(n);
-    if (n > 0) std::memcpy(storage_.get() + write_index_, data, n);
+    if (n > 0) std::memcpy(storage_ + write_index_, data, n);
     write_index_ += n;
   }
   void append(std::string_view text) { append(text.data(), text.size()); }
@@ -47,7 +54,7 @@ class Buffer {
   /// Makes room for at least `n` bytes after the write index, moving the
   /// readable bytes to the front first when that is enough.
   void ensure_writable(size_t n);
-  char* begin_write() { return storage_.get() + write_index_; }
+  char* begin_write() { return storage_ + write_index_; }
   /// ensure_writable(n), then begin_write(): where to write up to n bytes.
   char* reserve(size_t n) {
     if (writable_bytes() < n) ensure_writable(n);
@@ -67,7 +74,20 @@ class Buffer {
   void release_if_empty();
 
  private:
-  std::unique_ptr<char[]> storage_;
+  // Storage of kMappedFrom bytes or more is mapped rather than taken from
+  // malloc (see buffer.cpp); capacity_ says which, so a Buffer stays four
+  // words.
+  static constexpr size_t kMappedFrom = size_t{256} << 10;
+  static char* allocate(size_t capacity);
+  void free_storage() noexcept;
+  void take(Buffer& other) noexcept {
+    storage_ = std::exchange(other.storage_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
+    read_index_ = std::exchange(other.read_index_, 0);
+    write_index_ = std::exchange(other.write_index_, 0);
+  }
+
+  char* storage_ = nullptr;
   size_t capacity_ = 0;
   size_t read_index_ = 0;
   size_t write_index_ = 0;

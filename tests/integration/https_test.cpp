@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -317,6 +319,64 @@ TEST(Https, ReloadCertificatesKeepsServingAndReportsFailure) {
   bool plain_reloaded = true;
   plain.run_in_loop([&] { plain_reloaded = plain.server().reload_certificates().ok(); });
   EXPECT_FALSE(plain_reloaded);
+}
+
+// The upload half of the 100 MiB pair (tests/integration/tls_faults_test.py
+// downloads through basehttpd, whose CGI takes bodies of at most
+// limits.max_body_bytes): a streamed PUT, hashed piece by piece as it
+// arrives, answers the sha256 of what it was given.
+TEST(Https, HundredMebibyteUploadIsByteIdentical) {
+  using Digest = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+  auto hex = [](EVP_MD_CTX* context) {
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(context, sum, &size);
+    std::string text;
+    for (unsigned int i = 0; i < size; ++i) {
+      static constexpr char kDigits[] = "0123456789abcdef";
+      text += kDigits[sum[i] >> 4];
+      text += kDigits[sum[i] & 0xf];
+    }
+    return text;
+  };
+  HandlerTable table;
+  table.on_streaming("PUT", [&hex](RequestHandler& handler) {
+    auto digest = std::make_shared<Digest>(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestInit_ex(digest->get(), EVP_sha256(), nullptr);
+    auto bytes = std::make_shared<uint64_t>(0);
+    handler.read_body(
+        [digest, bytes](std::string_view piece) {
+          EVP_DigestUpdate(digest->get(), piece.data(), piece.size());
+          *bytes += piece.size();
+        },
+        [digest, bytes, &hex](RequestHandler& done) {
+          testing::send_text(done, 200, hex(digest->get()) + " " + std::to_string(*bytes));
+        });
+  });
+  TestServer server(table, tls_options());
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  constexpr size_t kSize = size_t{100} << 20;
+  ASSERT_TRUE(client.send(
+      "PUT /up HTTP/1.1\r\nHost: l\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n"));
+  Digest sent(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(sent.get(), EVP_sha256(), nullptr);
+  std::string piece(1 << 20, '\0');
+  uint32_t state = 16;
+  for (size_t offset = 0; offset < kSize; offset += piece.size()) {
+    for (char& byte : piece) {  // xorshift: every MiB differs from the last
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      byte = static_cast<char>(state);
+    }
+    EVP_DigestUpdate(sent.get(), piece.data(), piece.size());
+    ASSERT_TRUE(client.send(piece)) << "at " << offset;
+  }
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->first, 200);
+  EXPECT_EQ(response->second, hex(sent.get()) + " " + std::to_string(kSize));
 }
 
 }  // namespace

@@ -72,3 +72,17 @@ def python_http_server(root, log_path):
     port = free_port()
     return Server(["python3", "-m", "http.server", "-b", "127.0.0.1", "-d", root, str(port)],
                   port, log_path)
+
+
+def resident_kib(pid):
+    """The resident set of process `pid` in KiB (VmRSS)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def open_descriptors(pid):
+    """How many descriptors process `pid` holds."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
