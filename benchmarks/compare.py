@@ -284,7 +284,8 @@ def parse_wrk(text):
         value, unit = float(found.group(1)), found.group(2)
         return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    return float(rate.group(1)), latency(50), latency(99)
+    count = re.search(r"(\d+) requests in", text)
+    return float(rate.group(1)), latency(50), latency(99), int(count.group(1)) if count else 0
 
 
 def run_wrk(url, seconds, connections, depth):
@@ -315,28 +316,36 @@ def throughput(peers, args):
         for peer in peers:
             port = free_port()
             wrap = ("taskset", "-c", SERVER_CPU)
-            with Running(peer.command(port, endpoint), port, wrap):
+            with Running(peer.command(port, endpoint), port, wrap) as run:
                 url = f"{scheme(peer)}://127.0.0.1:{port}{peer.path(endpoint)}"
                 run_wrk(url, 1, connections, depth)  # warm up
+                cpu = cpu_seconds(run.pid())
                 runs = [run_wrk(url, args.duration, connections, depth) for _ in range(args.runs)]
+                cpu = cpu_seconds(run.pid()) - cpu
             rate = statistics.median(r[0] for r in runs)
             p50 = statistics.median(r[1] for r in runs)
             p99 = statistics.median(r[2] for r in runs)
-            rows.append((title, peer.name, rate, p50, p99))
+            # The server's CPU time per request: unlike the rate, it hardly
+            # depends on how much of the CPU a shared machine leaves it.
+            cost = cpu * 1e6 / max(1, sum(r[3] for r in runs))
+            rows.append((title, peer.name, rate, p50, p99, cost))
             log(f"  {title:<24} {peer.name:<9} {rate:>11,.0f} req/s  p50 {p50:.3f} ms  "
-                f"p99 {p99:.3f} ms")
+                f"p99 {p99:.3f} ms  {cost:,.1f} us CPU/req")
     print(f"\nwrk{' over HTTPS' if args.tls else ''}, {args.runs} runs of {args.duration} s each "
           f"(medians); server on CPU {SERVER_CPU}, wrk -t1 on CPU {CLIENT_CPU}\n")
-    print("| scenario | server | req/s | p50 ms | p99 ms | req/s / nginx |")
-    print("|---|---|---:|---:|---:|---:|")
-    for title, name, rate, p50, p99 in rows:
-        nginx = next((r[2] for r in rows if r[0] == title and r[1] == "nginx"), None)
-        ratio = f"{rate / nginx:.2f}x" if nginx else "-"
+    print("| scenario | server | req/s | p50 ms | p99 ms | req/s / nginx | server CPU us/req "
+          "| / nginx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for title, name, rate, p50, p99, cost in rows:
+        nginx = next((r for r in rows if r[0] == title and r[1] == "nginx"), None)
+        ratio = f"{rate / nginx[2]:.2f}x" if nginx else "-"
+        cost_ratio = f"{cost / nginx[5]:.2f}" if nginx else "-"
         if "pipelined" in title:  # wrk records almost no latencies when pipelining
             latency = "n/a | n/a"
         else:
             latency = f"{p50:.3f} | {p99:.3f}"
-        print(f"| {title} | {name} | {rate:,.0f} | {latency} | {ratio} |")
+        print(f"| {title} | {name} | {rate:,.0f} | {latency} | {ratio} | {cost:,.1f} | "
+              f"{cost_ratio} |")
     if args.tls:
         handshakes(peers, args)
 
