@@ -244,13 +244,19 @@ class Running:
                 self.process.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 pass
-        if self.process.poll() is None:
+        # Again every few seconds: nginx under valgrind sometimes loses the
+        # first SIGTERM and would sit in epoll_wait until killed, its
+        # profile unwritten.
+        deadline = time.monotonic() + self.stop_timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=self.stop_timeout)
+                self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def __enter__(self):
         return self
