@@ -139,7 +139,7 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
 int TlsTransport::shutdown_write(int fd) {
   if (handshake_done_) {
     // Best effort: a socket too full for the alert gets none.
-    ERR_clear_error();
+    clear_stale_errors();
     if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
   }
   return ::shutdown(fd, SHUT_WR) == 0 ? 0 : -errno;
