@@ -170,7 +170,7 @@ void HTTPServer::accept(FileDescriptor socket, const SocketAddress& peer) {
 
 SysResult<void> HTTPServer::reload_certificates() {
 #if BASEHTTP_TLS
-  if (tls_ != nullptr) return tls_->reload(context_->options.tls->certificate);
+  if (tls_ != nullptr) return tls_->reload(*context_->options.tls);
 #endif
   return SysError(EINVAL, "reload_certificates: the server does not serve HTTPS");
 }

@@ -89,10 +89,11 @@ class HTTPServer {
   /// while its own share is over options().output_high_water). Loop thread.
   size_t queued_output_bytes() const;
 
-  /// HTTPS: loads options().tls's certificate pair again (e.g. renewed
-  /// files, on SIGHUP) for the connections made from now on, on every
-  /// loop of the group; the open ones keep theirs. On failure the pair in
-  /// use stays and the result says why. Any thread.
+  /// HTTPS: loads options().tls's certificate pairs again, the default
+  /// one and the server names' (e.g. renewed files, on SIGHUP) for the
+  /// connections made from now on, on every loop of the group; the open
+  /// ones keep theirs. If any fails, all the pairs in use stay and the
+  /// result says why. Any thread.
   SysResult<void> reload_certificates();
   /// Whether `tls` loads (what the constructor would throw, as a result):
   /// for a program to tell a bad certificate from a port it cannot bind.

@@ -47,6 +47,12 @@ struct ServerStats {
   uint64_t bytes_out = 0;  ///< taken by the kernel for clients
   std::array<uint64_t, static_cast<size_t>(ParseErrorKind::kCount)> parse_errors{};
   std::array<uint64_t, static_cast<size_t>(TimeoutKind::kCount)> timeouts{};
+  /// HTTPS: TLS handshakes completed.
+  uint64_t tls_handshakes = 0;
+  /// HTTPS: of those, the connections whose sending the kernel encrypts
+  /// (kernel TLS: files leave with SSL_sendfile, not copied through the
+  /// server). 0 where the kernel lacks the `tls` module.
+  uint64_t tls_ktls_send_connections = 0;
 
   // Per-phase latency, kept when ServerOptions::latency_histograms is on.
   // Times come from the loop's clock, read once per iteration: a phase

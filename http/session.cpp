@@ -360,6 +360,8 @@ void Session::on_stream_failed(Connection& connection) {
 
 void Session::on_closed(Connection&) {
   count_bytes();
+  if (handshaking_ && !connection_.transport()->handshake_pending()) [[unlikely]]
+    count_handshake();
   if (state_ != nullptr && awaiting_deferred_ && state_->stream_closed) {
     auto closed = std::move(state_->stream_closed);
     state_->stream_closed = nullptr;
@@ -408,8 +410,19 @@ void Session::count_bytes() {
   timing_.sent(context_.loop, sent);
 }
 
+void Session::count_handshake() {
+  handshaking_ = false;
+  ++context_.stats.tls_handshakes;
+  // Known from the handshake's end on: the kernel encrypts, files are sent.
+  if (connection_.transport()->can_send_file()) ++context_.stats.tls_ktls_send_connections;
+}
+
 void Session::update_wait() {
   count_bytes();
+  // Before the open check: a handshake that completed in the event that
+  // closed the connection counts too.
+  if (handshaking_ && !connection_.transport()->handshake_pending()) [[unlikely]]
+    count_handshake();
   if (!connection_.open()) return;
   // Whatever happened since the last look may have been a whole request
   // served: what counts is progress, not the state alone.
@@ -421,11 +434,8 @@ void Session::update_wait() {
   if (handshaking_) [[unlikely]] {
     // Timed from the accept, never extended: a client that trickles its
     // ClientHello, or sends nothing, is closed all the same.
-    if (connection_.transport()->handshake_pending()) {
-      if (wait_ != Wait::kHandshake) wait_on(Wait::kHandshake);
-      return;
-    }
-    handshaking_ = false;
+    if (wait_ != Wait::kHandshake) wait_on(Wait::kHandshake);
+    return;
   }
   if (!connection_.output().empty()) {  // the client is not taking our bytes
     size_t queued = connection_.output().size();

@@ -116,6 +116,8 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   /// call, to the server's counters.
   void count_response(int status);
   void count_bytes();
+  /// The TLS handshake has just completed: counted once in the stats.
+  void count_handshake();
 
   ServerContext& context_;
   Connection connection_;

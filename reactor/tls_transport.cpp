@@ -1,5 +1,6 @@
 #include "reactor/tls_transport.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -85,6 +86,9 @@ ssize_t TlsTransport::handshake() {
   int status = SSL_do_handshake(ssl_);
   if (status == 1) {
     handshake_done_ = true;
+    // OpenSSL switched the socket to kernel TLS while finishing, if it
+    // could; it never switches later.
+    kernel_send_ = BIO_get_ktls_send(SSL_get_wbio(ssl_)) != 0;
     return 1;
   }
   return failed(status);
@@ -134,6 +138,20 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
   ssize_t result = failed(status);
   // 0 would read as "full" to the queue: the peer's close_notify ends writing.
   return result == 0 ? -EPIPE : result;
+}
+
+ssize_t TlsTransport::send_file(int, int file, uint64_t offset, size_t length) {
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;  // some of SSL_sendfile's refusals leave it as it was
+    ossl_ssize_t sent = SSL_sendfile(ssl_, file, static_cast<off_t>(offset), length, 0);
+    if (sent >= 0) return sent;
+    // SSL_sendfile takes EINTR for a full socket (a retry after EPOLLOUT,
+    // which may never come: the socket is not full); retry here instead.
+    if (errno == EINTR) continue;
+    ssize_t result = failed(static_cast<int>(sent));
+    return result == 0 ? -EPIPE : result;
+  }
 }
 
 int TlsTransport::shutdown_write(int fd) {

@@ -5,8 +5,10 @@
 // SSL_write_ex (a record at a time: the Connection writes again until
 // -EAGAIN). Garbage, a failed handshake or any other protocol error is
 // -EPROTO, so the Connection closes; OpenSSL has sent its alert by then
-// where it could. No sendfile: file regions go through the OutputQueue's
-// bounded copy (kernel TLS is a later step). Only in a build with TLS.
+// where it could. File regions: where the handshake ended with kernel TLS
+// sending (the `tls` module, OpenSSL's SSL_OP_ENABLE_KTLS), SSL_sendfile
+// without a copy through user space; elsewhere the OutputQueue's bounded
+// read-and-write. Only in a build with TLS.
 // One per connection, owned by its Connection; loop thread only.
 #pragma once
 
@@ -41,6 +43,10 @@ class TlsTransport final : public Transport {
   /// the socket's write side.
   int shutdown_write(int fd) override;
   TransportWait wants() const override { return wait_; }
+  /// True once the handshake ended with kernel TLS sending: the kernel
+  /// encrypts, so files go out with SSL_sendfile.
+  bool can_send_file() const override { return kernel_send_; }
+  ssize_t send_file(int fd, int file, uint64_t offset, size_t length) override;
   /// Nothing to do: with SSL_MODE_RELEASE_BUFFERS (set by TlsContext)
   /// OpenSSL frees a session's read buffer once it is drained and its
   /// write buffer once a record is sent, so an idle session holds none;
@@ -50,6 +56,9 @@ class TlsTransport final : public Transport {
   /// The handshake has completed: what follows is application data.
   bool handshake_done() const { return handshake_done_; }
   bool handshake_pending() const override { return !handshake_done_; }
+  /// The kernel encrypts what this session sends (kernel TLS): known once
+  /// the handshake is done.
+  bool kernel_send() const { return kernel_send_; }
   /// "TLSv1.3", "TLSv1.2"... (meaningful once the handshake is done).
   std::string_view protocol_version() const;
   /// The protocol ALPN selected ("http/1.1"), or empty when none was.
@@ -73,7 +82,8 @@ class TlsTransport final : public Transport {
   SSL* ssl_;
   TransportWait wait_ = TransportWait::kReadable;
   bool handshake_done_ = false;
-  unsigned long error_ = 0;  // the OpenSSL error behind -EPROTO
+  bool kernel_send_ = false;  // BIO_get_ktls_send, read once at the handshake's end
+  unsigned long error_ = 0;   // the OpenSSL error behind -EPROTO
 };
 
 }  // namespace basehttp

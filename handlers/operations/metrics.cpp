@@ -202,6 +202,11 @@ std::string Metrics::render(const ServerStats& stats, size_t loops, bool drainin
   for (size_t i = 0; i < stats.timeouts.size(); ++i) {
     w.sample("timeouts_total", stats.timeouts[i], "kind", name_of(static_cast<TimeoutKind>(i)));
   }
+  w.single("tls_handshakes_total", "counter", "TLS handshakes completed.", stats.tls_handshakes);
+  w.single("tls_ktls_send_connections_total", "counter",
+           "TLS connections whose sending the kernel encrypts (kernel TLS, files sent with "
+           "SSL_sendfile).",
+           stats.tls_ktls_send_connections);
   w.single("event_loops", "gauge", "Event loops serving, each on a thread.", loops);
   w.single("draining", "gauge", "1 once a shutdown was asked for.", draining ? 1 : 0);
   if (!latency) return out;

@@ -64,6 +64,29 @@ HandlerTable table_with(const Metrics& metrics) {
   return table;
 }
 
+TEST(Metrics, TlsHandshakesAndKernelTlsConnectionsAreCounters) {
+  ServerStats stats;
+  stats.tls_handshakes = 5;
+  stats.tls_ktls_send_connections = 2;
+  ServerStats other;
+  other.tls_handshakes = 1;
+  other.tls_ktls_send_connections = 1;
+  stats += other;  // another loop's
+  std::string text = Metrics().render(stats, 2, false);
+  EXPECT_NE(text.find("# TYPE basehttp_tls_handshakes_total counter\n"
+                      "basehttp_tls_handshakes_total 6\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE basehttp_tls_ktls_send_connections_total counter\n"
+                      "basehttp_tls_ktls_send_connections_total 3\n"),
+            std::string::npos)
+      << text;
+  // A plain server shows them at 0, so a dashboard's series always exist.
+  std::string plain = Metrics().render(ServerStats{}, 1, false);
+  EXPECT_EQ(value_of(plain, "basehttp_tls_handshakes_total"), 0);
+  EXPECT_EQ(value_of(plain, "basehttp_tls_ktls_send_connections_total"), 0);
+}
+
 TEST(Metrics, RenderFollowsTheTextFormat) {
   ServerStats stats;
   stats.requests = 7;

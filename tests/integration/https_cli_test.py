@@ -1,6 +1,6 @@
 """basehttpd over HTTPS: --tls-cert / --tls-key / --tls-password-file serve
 a file to curl --cacert and to Python's http.client trusting a test CA
-(made here with the openssl command); Python 3.14's rules for the three
+(tests/support/certificates.py); Python 3.14's rules for the three
 flags (a key or password file without a certificate: usage error, exit 2;
 a pair that does not load: one line, exit 1).
 
@@ -17,35 +17,13 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from gtest_report import Report  # noqa: E402
+from certificates import make_certificates  # noqa: E402
 
 IO_TIMEOUT = 15.0
 
 
 def run(argv, cwd=None):
     return subprocess.run(argv, capture_output=True, timeout=30, cwd=cwd, text=True)
-
-
-def openssl(folder, *argv):
-    subprocess.run(["openssl", *argv], cwd=folder, check=True, capture_output=True, timeout=60)
-
-
-def make_certificates(folder):
-    """A CA, a server certificate for localhost / 127.0.0.1 signed by it,
-    its key, and the same key encrypted with the password "open sesame"."""
-    openssl(folder, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "2", "-subj", "/CN=basehttp test CA")
-    openssl(folder, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-            "-out", "server.csr", "-subj", "/CN=localhost")
-    with open(os.path.join(folder, "ext.cnf"), "w") as out:
-        out.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl(folder, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    openssl(folder, "pkey", "-in", "server.key", "-aes256", "-passout", "pass:open sesame",
-            "-out", "encrypted.key")
-    with open(os.path.join(folder, "password.txt"), "w") as out:
-        out.write("open sesame\n")
-    with open(os.path.join(folder, "wrong.txt"), "w") as out:
-        out.write("close sesame\n")
 
 
 class Server:

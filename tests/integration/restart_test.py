@@ -6,13 +6,18 @@ refused, and every old process exits 0. A keep-alive client told
 "Connection: close" reconnects; that is not a loss. A restart whose new
 process cannot start leaves the old one serving.
 
-usage: restart_test.py BASEHTTPD REPORT_NAME
+With --tls, the same over HTTPS (basehttpd --tls-cert, the clients
+checking the certificate against a throwaway CA), and before each restart
+the certificate files are replaced by a new certificate: every new
+process must serve the one it found when it started.
+
+usage: restart_test.py BASEHTTPD REPORT_NAME [--tls]
 """
 import ctypes
 import os
 import shutil
 import signal
-import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -21,7 +26,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from gtest_report import Report  # noqa: E402
 import servers  # noqa: E402
-from http_load import Load, read_response  # noqa: E402
+from http_load import Load, open_connection, read_response  # noqa: E402
+import certificates  # noqa: E402
 
 IO_TIMEOUT = 10.0  # every wait on the server processes is bounded too
 RESTARTS = 5
@@ -33,6 +39,41 @@ def become_subreaper():
     children when orphaned, they can be waited for (and none is left behind)."""
     libc = ctypes.CDLL(None, use_errno=True)
     return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+class Certificates:
+    """A CA and one server certificate per process of the test, the one
+    in use copied to the paths basehttpd is given (live.pem / live.key)."""
+
+    def __init__(self, top, count):
+        self.folder = os.path.join(top, "keys")
+        os.makedirs(self.folder)
+        certificates.make_ca(self.folder)
+        self.names = [f"generation{i}" for i in range(count)]
+        for name in self.names:
+            certificates.make_server_certificate(self.folder, name)
+        self.context = ssl.create_default_context(cafile=os.path.join(self.folder, "ca.pem"))
+        self.install(0)
+
+    def path(self, name, suffix):
+        return os.path.join(self.folder, name + suffix)
+
+    def arguments(self):
+        return ["--tls-cert", self.path("live", ".pem"), "--tls-key", self.path("live", ".key")]
+
+    def install(self, generation):
+        """Puts certificate `generation` in place for the next process to load."""
+        for suffix in (".pem", ".key"):
+            shutil.copyfile(self.path(self.names[generation], suffix),
+                            self.path("live.new", suffix))
+            os.replace(self.path("live.new", suffix), self.path("live", suffix))
+
+    def served_is(self, port, generation):
+        """True when a new connection to `port` gets certificate `generation`."""
+        with open(self.path(self.names[generation], ".pem")) as pem:
+            expected = ssl.PEM_cert_to_DER_cert(pem.read())
+        with open_connection(port, self.context) as tls:
+            return tls.getpeercert(binary_form=True) == expected
 
 
 def read_pid(path):
@@ -96,20 +137,30 @@ def restart(case, pid_file, popen):
     return read_pid(pid_file), time.monotonic() - began
 
 
-def restarts_under_load(case, binary, root, top, body):
-    process, port, pid_file, log = start(binary, root, top, "restarts")
+def restarts_under_load(case, binary, root, top, body, keys=None):
+    process, port, pid_file, log = start(binary, root, top, "restarts",
+                                         keys.arguments() if keys else ())
     # Bounded: each client stops after its limit, or once the restarts are over.
-    load = Load(port, "/page.txt", body, keep_alive=4, new_connections=2, limit=40000)
+    load = Load(port, "/page.txt", body, keep_alive=4, new_connections=2, limit=40000,
+                tls=keys.context if keys else None)
     tally = load.tally
     pids, took = [process.pid], []
     try:
         servers.wait_for(lambda: tally.answered >= 200, IO_TIMEOUT)  # the load is on
-        for _ in range(RESTARTS):
+        if keys:
+            case.check(keys.served_is(port, 0), "the first process serves another certificate")
+        for generation in range(1, RESTARTS + 1):
+            if keys:
+                keys.install(generation)
             result = restart(case, pid_file, process)
             if not result:
                 break
             pids.append(result[0])
             took.append(result[1])
+            if keys:
+                # The old process is gone: this connection reaches the new one.
+                case.check(keys.served_is(port, generation),
+                           f"after restart {generation}, not the certificate installed before it")
             before = tally.answered
             servers.wait_for(lambda: tally.answered >= before + 200, IO_TIMEOUT)  # served by the new one
         time.sleep(0.2)  # a little more load on the last process: traffic, not synchronisation
@@ -132,10 +183,11 @@ def restarts_under_load(case, binary, root, top, body):
           f"after Connection: close, longest gap {tally.longest_gap() * 1000:.1f} ms")
 
 
-def failed_restart_keeps_serving(case, binary, root, top, body):
+def failed_restart_keeps_serving(case, binary, root, top, body, keys=None):
     own_root = os.path.join(top, "moving-root")
     shutil.copytree(root, own_root)
-    process, port, pid_file, log = start(binary, own_root, top, "failing")
+    process, port, pid_file, log = start(binary, own_root, top, "failing",
+                                         keys.arguments() if keys else ())
     try:
         # The new process cannot serve a folder that is gone, and exits.
         os.rename(own_root, own_root + ".away")
@@ -145,7 +197,7 @@ def failed_restart_keeps_serving(case, binary, root, top, body):
         os.rename(own_root + ".away", own_root)
         case.check(process.poll() is None, "the old process stopped")
         case.check(read_pid(pid_file) == process.pid, "the pid file changed")
-        with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as sock:
+        with open_connection(port, keys.context if keys else None) as sock:
             sock.sendall(b"GET /page.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             status, _, got, _ = read_response(sock, b"")
         case.check(status == 200 and got == body, f"after the failed restart: {status}")
@@ -157,22 +209,25 @@ def failed_restart_keeps_serving(case, binary, root, top, body):
 
 def main():
     binary, report_name = sys.argv[1], sys.argv[2]
+    tls = "--tls" in sys.argv[3:]
     report = Report(report_name)
+    suite = "RestartOverTls" if tls else "Restart"
     subreaper = become_subreaper()
     with tempfile.TemporaryDirectory() as top:
+        keys = Certificates(top, RESTARTS + 1) if tls else None
         root = os.path.join(top, "root")
         os.makedirs(root)
         body = b"a page served across restarts\n" * 20
         with open(os.path.join(root, "page.txt"), "wb") as out:
             out.write(body)
-        with report.case("Restart", "FiveRestartsUnderLoadLoseNoRequest") as case:
+        with report.case(suite, "FiveRestartsUnderLoadLoseNoRequest") as case:
             if not subreaper:
                 case.skip("prctl(PR_SET_CHILD_SUBREAPER) refused: restarted processes "
                           "could not be waited for")
             else:
-                restarts_under_load(case, binary, root, top, body)
-        with report.case("Restart", "ANewProcessThatCannotStartLeavesTheOldServing") as case:
-            failed_restart_keeps_serving(case, binary, root, top, body)
+                restarts_under_load(case, binary, root, top, body, keys)
+        with report.case(suite, "ANewProcessThatCannotStartLeavesTheOldServing") as case:
+            failed_restart_keeps_serving(case, binary, root, top, body, keys)
     report.finish()
 
 

@@ -6,8 +6,13 @@ clients are gone the server's descriptors return to their baseline; its
 memory stays within 10% of its size after warm-up; and it exits 0 on
 SIGTERM (so under ASan, with detect_leaks=1, a leak fails the test).
 
+With --tls, the same over HTTPS: basehttpd --tls-cert with a throwaway
+CA's certificate, every client connection a TLS one that checks it; a cut
+request or response is then a cut in the middle of a TLS record or
+stream, and a RST or FIN without close_notify.
+
 usage: soak_test.py BASEHTTPD REPORT_NAME [--duration SECONDS] [--clients N]
-                    [--sanitized]
+                    [--sanitized] [--tls]
 The duration may also come from the environment (BASEHTTP_SOAK_SECONDS).
 --sanitized reports memory without bounding it: ASan's quarantine keeps
 freed blocks on purpose, so a sanitized server's RSS grows by design.
@@ -19,6 +24,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import struct
 import sys
 import tempfile
@@ -27,6 +33,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from gtest_report import Report  # noqa: E402
 import servers  # noqa: E402
+import certificates  # noqa: E402
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -82,18 +89,27 @@ async def read_answer(reader, head_request=False):
     return Answer(status, headers, await reader.readexactly(length))
 
 
-async def connect(port, receive_buffer=0):
+# Where the clients connect: 127.0.0.1:port, over TLS when tls is an
+# ssl.SSLContext.
+Target = collections.namedtuple("Target", "port tls")
+
+
+async def connect(target, receive_buffer=0):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     if receive_buffer:
         # Before connecting, so the advertised window stays small.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     try:
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", target.port))
     except BaseException:
         sock.close()
         raise
-    return await asyncio.open_connection(sock=sock, limit=256 * KiB)
+    if target.tls is None:
+        return await asyncio.open_connection(sock=sock, limit=256 * KiB)
+    return await asyncio.open_connection(sock=sock, limit=256 * KiB, ssl=target.tls,
+                                         server_hostname="localhost",
+                                         ssl_handshake_timeout=STEP_TIMEOUT)
 
 
 def reset(writer):
@@ -216,8 +232,8 @@ async def exchange_all(reader, writer, exchanges, stats, label):
     return True
 
 
-async def keep_alive(port, site, rng, stats):
-    reader, writer = await connect(port)
+async def keep_alive(target, site, rng, stats):
+    reader, writer = await connect(target)
     try:
         for _ in range(rng.randint(1, 10)):
             # An 8 MiB answer now and then; more would spend the client's
@@ -230,8 +246,8 @@ async def keep_alive(port, site, rng, stats):
         await close(writer)
 
 
-async def pipelined(port, site, rng, stats):
-    reader, writer = await connect(port)
+async def pipelined(target, site, rng, stats):
+    reader, writer = await connect(target)
     try:
         burst = [well_formed(site, rng) for _ in range(rng.randint(2, 16))]
         await exchange_all(reader, writer, burst, stats, "pipelined")
@@ -240,10 +256,10 @@ async def pipelined(port, site, rng, stats):
         await close(writer)
 
 
-async def slow_reader(port, site, rng, stats):
+async def slow_reader(target, site, rng, stats):
     # A small window and small, spaced reads: the server must hold the
     # rest of the 8 MiB in its queue and go on serving everyone else.
-    reader, writer = await connect(port, receive_buffer=32 * KiB)
+    reader, writer = await connect(target, receive_buffer=32 * KiB)
     path = rng.choice(site.by_size["large"])
     try:
         writer.write(f"GET {path} HTTP/1.1\r\nHost: soak\r\n\r\n".encode())
@@ -264,8 +280,8 @@ async def slow_reader(port, site, rng, stats):
         await close(writer)
 
 
-async def abort_mid_request(port, site, rng, stats):
-    reader, writer = await connect(port)
+async def abort_mid_request(target, site, rng, stats):
+    reader, writer = await connect(target)
     raw = well_formed(site, rng).raw
     writer.write(raw[:rng.randrange(1, len(raw) - 2)])  # never the final CRLF
     await writer.drain()
@@ -277,8 +293,8 @@ async def abort_mid_request(port, site, rng, stats):
         reset(writer)
 
 
-async def abort_mid_response(port, site, rng, stats):
-    reader, writer = await connect(port, receive_buffer=64 * KiB)
+async def abort_mid_response(target, site, rng, stats):
+    reader, writer = await connect(target, receive_buffer=64 * KiB)
     path = rng.choice(site.by_size["large"] + site.by_size["medium"])
     writer.write(f"GET {path} HTTP/1.1\r\nHost: soak\r\n\r\n".encode())
     await writer.drain()
@@ -298,11 +314,11 @@ async def abort_mid_response(port, site, rng, stats):
         reset(writer)
 
 
-async def malformed(port, site, rng, stats):
+async def malformed(target, site, rng, stats):
     name, raw, status, closes = rng.choice(MALFORMED)
     if raw is None:
         raw = rng.randbytes(60) + b"\r\n\r\n"
-    reader, writer = await connect(port)
+    reader, writer = await connect(target)
     stats.faults["malformed_" + name] += 1
     try:
         writer.write(raw)
@@ -327,13 +343,13 @@ SCENARIOS = [(keep_alive, 30), (pipelined, 20), (slow_reader, 3), (abort_mid_req
              (abort_mid_response, 10), (malformed, 15)]
 
 
-async def client(port, site, seed, deadline, stats):
+async def client(target, site, seed, deadline, stats):
     rng = random.Random(seed)
     functions, weights = zip(*SCENARIOS)
     while time.monotonic() < deadline:
         scenario = rng.choices(functions, weights)[0]
         try:
-            await asyncio.wait_for(scenario(port, site, rng, stats), STEP_TIMEOUT)
+            await asyncio.wait_for(scenario(target, site, rng, stats), STEP_TIMEOUT)
         except asyncio.TimeoutError:
             stats.fail(f"{scenario.__name__}: no progress in {STEP_TIMEOUT} s")
         except (OSError, asyncio.IncompleteReadError) as error:
@@ -366,10 +382,10 @@ def descriptors(pid):
     return total, sockets
 
 
-async def prime(port, site):
+async def prime(target, site):
     """Requests every file once (the server keeps files open for later
     requests: those descriptors belong in the baseline) and learns ETags."""
-    reader, writer = await connect(port)
+    reader, writer = await connect(target)
     try:
         for path in site.files:
             writer.write(f"GET {path} HTTP/1.1\r\nHost: soak\r\n\r\n".encode())
@@ -382,7 +398,7 @@ async def prime(port, site):
         await close(writer)
 
 
-async def soak(port, pid, site, clients, duration, stats):
+async def soak(target, pid, site, clients, duration, stats):
     """Runs the clients; samples the server's RSS every 0.5 s meanwhile."""
     start = time.monotonic()
     deadline = start + duration
@@ -394,7 +410,7 @@ async def soak(port, pid, site, clients, duration, stats):
             await asyncio.sleep(0.5)  # the sampling period
 
     sampler = asyncio.create_task(sample())
-    await asyncio.gather(*(client(port, site, seed, deadline, stats)
+    await asyncio.gather(*(client(target, site, seed, deadline, stats)
                            for seed in range(clients)))
     await sampler
     samples.append((time.monotonic() - start, rss_kib(pid)))
@@ -409,19 +425,28 @@ def main():
                         default=float(os.environ.get("BASEHTTP_SOAK_SECONDS", 60)))
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--sanitized", action="store_true")
+    parser.add_argument("--tls", action="store_true")
     args = parser.parse_args()
     report = Report(args.report_name)
     rng = random.Random(1)
+    suite = "SoakOverTls" if args.tls else "Soak"
     with tempfile.TemporaryDirectory() as top, \
-            report.case("Soak", f"{args.clients}ClientsMixedTrafficAndFaults") as case:
+            report.case(suite, f"{args.clients}ClientsMixedTrafficAndFaults") as case:
         root = os.path.join(top, "root")
         os.makedirs(root)
         site = Site(root, rng)
+        extra, tls = ["-q"], None
+        if args.tls:
+            certificates.make_ca(top)
+            extra += ["--tls-cert", certificates.make_server_certificate(top),
+                      "--tls-key", os.path.join(top, "server.key")]
+            tls = ssl.create_default_context(cafile=os.path.join(top, "ca.pem"))
         server = servers.basehttpd(args.binary, root, os.path.join(top, "server.log"),
-                                   extra=("-q",))
+                                   extra=extra)
+        target = Target(server.port, tls)
         pid = server.process.pid
         try:
-            asyncio.run(prime(server.port, site))
+            asyncio.run(prime(target, site))
             # Baseline: the listener is the only socket left (the priming
             # connection has been let go).
             case.check(servers.wait_for(lambda: descriptors(pid)[1] == 1, 15),
@@ -430,8 +455,7 @@ def main():
 
             stats = Stats()
             began = time.monotonic()
-            samples = asyncio.run(soak(server.port, pid, site, args.clients, args.duration,
-                                       stats))
+            samples = asyncio.run(soak(target, pid, site, args.clients, args.duration, stats))
             elapsed = time.monotonic() - began
 
             case.check(server.process.poll() is None,

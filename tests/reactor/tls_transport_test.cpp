@@ -3,12 +3,16 @@
 // and driven on the same loop (nonblocking, through an FdWatch): the
 // handshake in TLS 1.3 and 1.2, ALPN, bytes both ways, 10 MiB with a file
 // region (the bounded-copy path), close_notify, and the refusals (TLS 1.1,
-// garbage, a plain HTTP request); then TlsContext's errors and reload.
+// garbage, a plain HTTP request), kernel TLS exactly where the machine
+// offers it (on a loopback TCP pair); then TlsContext's errors, reload, and
+// the pair chosen by the client's server name (SNI).
 // Built only with TLS (meson -Dtls); every loop bounded by a watchdog.
 #include "reactor/tls_transport.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -19,6 +23,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +32,7 @@
 #include "reactor/event_loop.hpp"
 #include "reactor/fd_watch.hpp"
 #include "reactor/tls_context.hpp"
+#include "tests/support/kernel_tls.hpp"
 #include "tests/support/loop_watchdog.hpp"
 #include "tests/support/temp_folder.hpp"
 #include "tests/support/test_certificates.hpp"
@@ -59,6 +65,10 @@ struct ClientOptions {
   std::string alpn = std::string("\x02h2\x08http/1.1", 12);
   bool legacy = false;             // allow what the system's security level forbids (TLS 1.1)
   std::string host = "localhost";  // the name the certificate must hold
+  bool verify_host = true;         // false: any name the test CA signed will do
+  // The server name sent (SNI); nullopt: `host`; empty: none.
+  std::optional<std::string> server_name;
+  std::string tls13_ciphers;  // empty: OpenSSL's default suites
 };
 
 // A TLS client on the test's end of the socketpair, verifying the server
@@ -88,9 +98,13 @@ struct TlsClient {
         SSL_CTX_load_verify_locations(ctx, TestCertificates::get().ca_certificate.c_str(), nullptr),
         1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!options.tls13_ciphers.empty()) {
+      EXPECT_EQ(SSL_CTX_set_ciphersuites(ctx, options.tls13_ciphers.c_str()), 1);
+    }
     ssl = SSL_new(ctx);
-    SSL_set1_host(ssl, options.host.c_str());
-    SSL_set_tlsext_host_name(ssl, options.host.c_str());
+    if (options.verify_host) SSL_set1_host(ssl, options.host.c_str());
+    std::string server_name = options.server_name.value_or(options.host);
+    if (!server_name.empty()) SSL_set_tlsext_host_name(ssl, server_name.c_str());
     if (!options.alpn.empty()) {
       SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(options.alpn.data()),
                           static_cast<unsigned int>(options.alpn.size()));
@@ -180,6 +194,26 @@ struct EchoHandler final : ConnectionHandler {
   }
 };
 
+// A connected loopback TCP pair, both ends nonblocking: [0] the accepted
+// (server) end, [1] the client's.
+void tcp_pair(int fds[2]) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  fds[1] = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Loopback: the backlog completes the connect at once.
+  ASSERT_EQ(::connect(fds[1], reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  fds[0] = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ASSERT_GE(fds[0], 0);
+  ::close(listener);
+  ASSERT_EQ(::fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+}
+
 // A Connection with a TlsTransport on one end of a socketpair; the test
 // end is given to a TlsClient or written raw.
 struct Fixture {
@@ -194,11 +228,17 @@ struct Fixture {
   // The test's condition: checked after every event of either end.
   std::function<bool()> done = [] { return false; };
 
+  // `tcp`: a loopback TCP connection instead of a socketpair (kernel TLS
+  // is a TCP layer).
   explicit Fixture(const TlsContext& tls = shared_context(),
-                   milliseconds limit = milliseconds(5000))
+                   milliseconds limit = milliseconds(5000), bool tcp = false)
       : context(tls) {
-    int fds[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    int fds[2] = {-1, -1};
+    if (tcp) {
+      tcp_pair(fds);
+    } else {
+      EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    }
     peer.reset(fds[1]);
     auto owned = TlsTransport::make(context, fds[0]);
     EXPECT_NE(owned, nullptr);
@@ -608,6 +648,204 @@ TEST(TlsContext, ReloadServesTheNewPairAndABadPairKeepsTheOld) {
     Fixture f(context);
     EXPECT_EQ(served_common_name(f, "reloaded.localhost"), "reloaded.localhost");
   }
+}
+
+// SNI: the pair a client asking for `server_name` is given, by its CN
+// (the chain is verified against the test CA, whatever name it holds);
+// empty: the client sends no name.
+std::string common_name_for(const TlsContext& context, const std::string& server_name,
+                            std::string* alpn = nullptr) {
+  Fixture f(context);
+  ClientOptions options;
+  options.verify_host = false;
+  options.server_name = server_name;
+  f.done = [&] { return f.client->connected || f.client->ended; };
+  f.run_client(options);
+  EXPECT_TRUE(f.client->connected) << server_name << ": " << f.client->error;
+  EXPECT_EQ(SSL_get_verify_result(f.client->ssl), X509_V_OK);
+  if (alpn != nullptr) *alpn = std::string(f.transport->alpn_protocol());
+  return f.client->peer_common_name();
+}
+
+TlsOptions with_server_names() {
+  const auto& certificates = TestCertificates::get();
+  TlsOptions options = server_options();
+  options.server_names = {
+      {"Reloaded.LOCALHOST", {certificates.other_chain, certificates.other_key, {}}},
+      {"*.wild.localhost", {certificates.wildcard_chain, certificates.wildcard_key, {}}},
+  };
+  return options;
+}
+
+TEST(TlsContext, ServerNameChoosesThePairCaseInsensitively) {
+  TlsContext context = TlsContext::make(with_server_names()).value();
+  std::string alpn;
+  EXPECT_EQ(common_name_for(context, "reloaded.localhost", &alpn), "reloaded.localhost");
+  // The pair's own context answers ALPN as the default one does.
+  EXPECT_EQ(alpn, "http/1.1");
+  EXPECT_EQ(common_name_for(context, "RELOADED.localhost"), "reloaded.localhost");
+  EXPECT_EQ(common_name_for(context, "a.wild.localhost", &alpn), "*.wild.localhost");
+  EXPECT_EQ(alpn, "http/1.1");
+  EXPECT_EQ(common_name_for(context, "B-2.Wild.Localhost"), "*.wild.localhost");
+}
+
+TEST(TlsContext, NoServerNameOrAnUnknownOneGetsTheDefaultPair) {
+  TlsContext context = TlsContext::make(with_server_names()).value();
+  EXPECT_EQ(common_name_for(context, ""), "localhost");
+  EXPECT_EQ(common_name_for(context, "nobody.localhost"), "localhost");
+  EXPECT_EQ(common_name_for(context, "localhost"), "localhost");
+  // A wildcard stands for one label: neither none nor two.
+  EXPECT_EQ(common_name_for(context, "wild.localhost"), "localhost");
+  EXPECT_EQ(common_name_for(context, "a.b.wild.localhost"), "localhost");
+  EXPECT_EQ(common_name_for(context, "x.reloaded.localhost"), "localhost");
+}
+
+TEST(TlsContext, AnExactNameWinsOverAWildcard) {
+  const auto& certificates = TestCertificates::get();
+  TlsOptions options = server_options();
+  options.server_names = {
+      {"*.wild.localhost", {certificates.wildcard_chain, certificates.wildcard_key, {}}},
+      {"exact.wild.localhost", {certificates.other_chain, certificates.other_key, {}}},
+  };
+  TlsContext context = TlsContext::make(options).value();
+  EXPECT_EQ(common_name_for(context, "exact.wild.localhost"), "reloaded.localhost");
+  EXPECT_EQ(common_name_for(context, "other.wild.localhost"), "*.wild.localhost");
+}
+
+TEST(TlsContext, BadServerNameEntriesAreRefusedWithTheirName) {
+  const auto& certificates = TestCertificates::get();
+  TlsCertificate good{certificates.other_chain, certificates.other_key, {}};
+  for (const char* host : {"", "*", "*.", "a.*.localhost", "f*o.localhost", "a..localhost",
+                           "space here", ".localhost", "localhost.", "*.*.localhost"}) {
+    TlsOptions options = server_options();
+    options.server_names = {{host, good}};
+    auto context = TlsContext::make(options);
+    ASSERT_FALSE(context.ok()) << "'" << host << "' taken";
+    EXPECT_EQ(context.error(), EINVAL);
+    EXPECT_EQ(context.what().rfind(std::string("TLS server name '") + host + "'", 0), 0u)
+        << context.what();
+  }
+  TlsOptions twice = server_options();
+  twice.server_names = {{"a.localhost", good}, {"A.Localhost", good}};
+  auto repeated = TlsContext::make(twice);
+  ASSERT_FALSE(repeated.ok());
+  EXPECT_NE(repeated.what().find("'A.Localhost': given twice"), std::string::npos)
+      << repeated.what();
+
+  TlsOptions mismatched = server_options();
+  mismatched.server_names = {
+      {"m.localhost", {certificates.other_chain, certificates.server_key, {}}}};
+  auto refused = TlsContext::make(mismatched);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(), EINVAL);
+  EXPECT_EQ(refused.what().rfind("TLS server name 'm.localhost': TLS key '", 0), 0u)
+      << refused.what();
+  EXPECT_NE(refused.what().find("does not match the certificate"), std::string::npos);
+  EXPECT_EQ(refused.what().find('\n'), std::string::npos);
+
+  TlsOptions missing = server_options();
+  missing.server_names = {{"gone.localhost", {"/nonexistent/chain.pem", {}, {}}}};
+  auto absent = TlsContext::make(missing);
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.error(), ENOENT);
+  EXPECT_NE(absent.message().find("gone.localhost"), std::string::npos) << absent.message();
+}
+
+TEST(TlsContext, ReloadReplacesEveryPairAndABadOneKeepsThemAll) {
+  const auto& certificates = TestCertificates::get();
+  TlsOptions first = server_options();
+  first.server_names = {{"sni.localhost", {certificates.other_chain, certificates.other_key, {}}}};
+  TlsContext context = TlsContext::make(first).value();
+  EXPECT_EQ(common_name_for(context, "sni.localhost"), "reloaded.localhost");
+
+  // The name gets another pair, the default too.
+  TlsOptions second = first;
+  second.certificate = {certificates.other_chain, certificates.other_key, {}};
+  second.server_names[0].certificate = {certificates.wildcard_chain, certificates.wildcard_key, {}};
+  auto reloaded = context.reload(second);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.message();
+  EXPECT_EQ(common_name_for(context, "sni.localhost"), "*.wild.localhost");
+  EXPECT_EQ(common_name_for(context, ""), "reloaded.localhost");
+  EXPECT_EQ(context.options().server_names.size(), 1u);
+
+  // A bad pair for the name: nothing changes, the default included.
+  TlsOptions bad = second;
+  bad.certificate = server_options().certificate;
+  bad.server_names[0].certificate = {certificates.wildcard_chain, certificates.other_key, {}};
+  auto refused = context.reload(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.what().find("TLS server name 'sni.localhost'"), std::string::npos)
+      << refused.what();
+  EXPECT_EQ(common_name_for(context, "sni.localhost"), "*.wild.localhost");
+  EXPECT_EQ(common_name_for(context, ""), "reloaded.localhost");
+  EXPECT_EQ(context.certificate().chain_file, certificates.other_chain);
+
+  // Reloading the default pair alone keeps the names.
+  ASSERT_TRUE(context.reload(server_options().certificate).ok());
+  EXPECT_EQ(common_name_for(context, ""), "localhost");
+  EXPECT_EQ(common_name_for(context, "sni.localhost"), "*.wild.localhost");
+}
+
+TEST(TlsContext, AConnectionStartedBeforeAReloadFinishesWithItsOwnPairs) {
+  // The session's server names live with the context it was made from,
+  // not with the one in use when its ClientHello arrives.
+  const auto& certificates = TestCertificates::get();
+  TlsContext context = TlsContext::make(with_server_names()).value();
+  Fixture f(context);  // session made now, handshake after the reload
+  TlsOptions replaced = server_options();
+  replaced.server_names = {
+      {"reloaded.localhost", {certificates.wildcard_chain, certificates.wildcard_key, {}}}};
+  ASSERT_TRUE(context.reload(replaced).ok());
+  ClientOptions options;
+  options.verify_host = false;
+  options.server_name = "reloaded.localhost";
+  f.done = [&] { return f.client->connected || f.client->ended; };
+  f.run_client(options);
+  ASSERT_TRUE(f.client->connected) << f.client->error;
+  EXPECT_EQ(f.client->peer_common_name(), "reloaded.localhost");
+}
+
+// Kernel TLS is used exactly where this machine offers it, and a file
+// region arrives byte-identical either way. Never skipped: on a kernel
+// without the `tls` module (the test machine's) it checks that the
+// transport says so and the bounded copy carries the file; on one with
+// it, that SSL_sendfile does. The cipher is one every kTLS kernel has.
+TEST(TlsTransport, KernelTlsSendsFilesExactlyWhereTheKernelOffersIt) {
+  const bool expected = testing::kernel_tls_expected();
+  Fixture f(shared_context(), milliseconds(30000), /*tcp=*/true);
+  testing::TempFolder folder("tls-ktls");
+  const std::string head = pattern(1000, 4);
+  const std::string file_bytes = pattern(2 * 1024 * 1024 + 3, 5);
+  std::string path = folder.file("body");
+  {
+    FILE* out = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    ASSERT_EQ(std::fwrite(file_bytes.data(), 1, file_bytes.size(), out), file_bytes.size());
+    std::fclose(out);
+  }
+  auto file = std::make_shared<const FileDescriptor>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(*file);
+  bool could_send_file = false;
+  f.handler.then = [&](Connection& connection) {
+    if (f.handler.received != "go") return;
+    could_send_file = f.transport->can_send_file();
+    connection.output().clear();
+    connection.output().append(std::string(head));
+    connection.output().append_file(file, 7, file_bytes.size() - 7);
+    connection.close_after_flush(/*linger=*/true);
+  };
+  const std::string wanted = head + file_bytes.substr(7);
+  f.done = [&] { return f.client->ended || f.client->received.size() >= wanted.size(); };
+  f.loop.run_soon([&] { f.client->outgoing = "go"; });
+  ClientOptions options;
+  options.max_version = TLS1_3_VERSION;
+  options.min_version = TLS1_3_VERSION;
+  options.tls13_ciphers = "TLS_AES_128_GCM_SHA256";
+  f.run_client(options);
+  ASSERT_EQ(f.client->received.size(), wanted.size()) << f.client->error;
+  EXPECT_TRUE(f.client->received == wanted);
+  EXPECT_EQ(f.transport->kernel_send(), expected) << testing::kernel_tls_explanation();
+  EXPECT_EQ(could_send_file, expected) << testing::kernel_tls_explanation();
 }
 
 }  // namespace

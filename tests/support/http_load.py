@@ -3,7 +3,8 @@ traffic: keep-alive clients (reconnecting after a Connection: close
 response, which is no loss) and new-connection clients, each request
 checked for its 200 and its body, every failure (reset, refused, closed
 before a response, wrong answer) kept, and the time of every answer kept
-for the longest gap. Every socket operation has a timeout."""
+for the longest gap. Every socket operation has a timeout. Given an
+ssl.SSLContext, the clients speak HTTPS (to the name "localhost")."""
 import socket
 import threading
 import time
@@ -60,14 +61,27 @@ def read_response(sock, buffer):
     return status, headers, buffer[:length], buffer[length:]
 
 
-def keep_alive_client(port, path, body, tally, stop, limit):
+def open_connection(port, tls=None):
+    """A connected socket to 127.0.0.1:port, TLS-wrapped (handshake done)
+    when `tls` is an ssl.SSLContext."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+    if tls is None:
+        return sock
+    try:
+        return tls.wrap_socket(sock, server_hostname="localhost")
+    except BaseException:
+        sock.close()
+        raise
+
+
+def keep_alive_client(port, path, body, tally, stop, limit, tls):
     request = f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode()
     sock, buffer, done = None, b"", 0
     while not stop.is_set() and done < limit:
         began = time.monotonic()
         try:
             if sock is None:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+                sock = open_connection(port, tls)
                 buffer = b""
             sock.sendall(request)
             tally.add(sent=1)
@@ -91,13 +105,13 @@ def keep_alive_client(port, path, body, tally, stop, limit):
         sock.close()
 
 
-def new_connection_client(port, path, body, tally, stop, limit):
+def new_connection_client(port, path, body, tally, stop, limit, tls):
     request = f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
     done = 0
     while not stop.is_set() and done < limit:
         began = time.monotonic()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as sock:
+            with open_connection(port, tls) as sock:
                 sock.sendall(request)
                 tally.add(sent=1)
                 status, _, got, _ = read_response(sock, b"")
@@ -113,16 +127,16 @@ def new_connection_client(port, path, body, tally, stop, limit):
 
 class Load:
     """`keep_alive` + `new_connections` client threads on 127.0.0.1:port,
-    each stopping after `limit` requests or at stop()."""
+    each stopping after `limit` requests or at stop(); over TLS with `tls`."""
 
-    def __init__(self, port, path, body, keep_alive=4, new_connections=2, limit=40000):
+    def __init__(self, port, path, body, keep_alive=4, new_connections=2, limit=40000, tls=None):
         self.tally, self.stop_event = Tally(), threading.Event()
         self.threads = [threading.Thread(target=keep_alive_client,
                                          args=(port, path, body, self.tally, self.stop_event,
-                                               limit)) for _ in range(keep_alive)]
+                                               limit, tls)) for _ in range(keep_alive)]
         self.threads += [threading.Thread(target=new_connection_client,
                                           args=(port, path, body, self.tally, self.stop_event,
-                                                limit)) for _ in range(new_connections)]
+                                                limit, tls)) for _ in range(new_connections)]
         for thread in self.threads:
             thread.start()
 

@@ -51,18 +51,22 @@ TestCertificates::TestCertificates() {
           " -subj /CN=basehttp-test-CA",
       log);
   auto issue = [&](const std::string& name, const std::string& common_name) {
+    // Quoted: a wildcard name must reach openssl as it is, not as a glob.
     run("openssl req -x509" + new_key + " -keyout " + folder_.file(name + ".key") + " -out " +
-            folder_.file(name + ".pem") + " -subj /CN=" + common_name + " -addext " +
-            "subjectAltName=DNS:" + common_name + ",IP:127.0.0.1,IP:::1 -CA " + ca_certificate +
+            folder_.file(name + ".pem") + " -subj '/CN=" + common_name + "' -addext " +
+            "'subjectAltName=DNS:" + common_name + ",IP:127.0.0.1,IP:::1' -CA " + ca_certificate +
             " -CAkey " + ca_key,
         log);
   };
   issue("server", "localhost");
   issue("other", "reloaded.localhost");
+  issue("wildcard", "*.wild.localhost");
   server_chain = folder_.file("server.pem");
   server_key = folder_.file("server.key");
   other_chain = folder_.file("other.pem");
   other_key = folder_.file("other.key");
+  wildcard_chain = folder_.file("wildcard.pem");
+  wildcard_key = folder_.file("wildcard.key");
   encrypted_key = folder_.file("encrypted.key");
   run("openssl pkey -in " + server_key + " -aes256 -passout pass:'" + password + "' -out " +
           encrypted_key,

@@ -2,9 +2,10 @@
 // `openssl` command in a folder of its own (mkdtemp): a test CA, a server
 // certificate for localhost / 127.0.0.1 / ::1 signed by it, the same key
 // encrypted with a password, a second server certificate (for reloads), a
-// key that matches neither, and a file holding a certificate and its key
-// together. Made once per test binary (a few hundred milliseconds), then
-// shared read-only; removed at exit. Any thread.
+// third for the names of one wildcard (for SNI), a key that matches none,
+// and a file holding a certificate and its key together. Made once per
+// test binary (a few hundred milliseconds), then shared read-only; removed
+// at exit. Any thread.
 #pragma once
 
 #include <string>
@@ -27,6 +28,8 @@ class TestCertificates {
   std::string combined;           // server_chain then server_key, in one file
   std::string other_chain;        // CN=reloaded.localhost, signed by the CA
   std::string other_key;          // its key
+  std::string wildcard_chain;     // CN=*.wild.localhost, signed by the CA
+  std::string wildcard_key;       // its key
   std::string stray_key;          // a key of no certificate here
   std::string not_a_certificate;  // a file of text that is no PEM
 
