@@ -142,7 +142,7 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
 
 ssize_t TlsTransport::send_file(int, int file, uint64_t offset, size_t length) {
   for (;;) {
-    ERR_clear_error();
+    clear_stale_errors();
     errno = 0;  // some of SSL_sendfile's refusals leave it as it was
     ossl_ssize_t sent = SSL_sendfile(ssl_, file, static_cast<off_t>(offset), length, 0);
     if (sent >= 0) return sent;
