@@ -1,11 +1,15 @@
 // hello_server: the TechEmpower-style server the benchmarks and profilers
 // drive. GET /plaintext, GET /json, POST /echo; 404 for anything else; no
-// access log. Usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]
-// (ServerOptions::latency_histograms, to measure their cost). Exits 0 on SIGTERM or
-// SIGINT once in-flight responses are finished.
+// access log. Usage:
+//   hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]
+//                [--tls-cert FILE [--tls-key FILE]]
+// (--latency-histograms: ServerOptions::latency_histograms, to measure
+// their cost; --tls-cert: HTTPS, in a build with TLS). Exits 0 on SIGTERM
+// or SIGINT once in-flight responses are finished.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "basehttp.hpp"
@@ -19,7 +23,9 @@ void not_found(RequestHandler& h) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]\n");
+  std::fprintf(stderr,
+               "usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms] "
+               "[--tls-cert FILE [--tls-key FILE]]\n");
   return 2;
 }
 
@@ -30,7 +36,17 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned threads = 1;
   bool latency_histograms = false;  // what keeping them costs: benchmarks/RESULTS.md
+  std::string tls_cert;
+  std::string tls_key;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+      tls_cert = argv[++i];
+      continue;
+    }
+    if (std::strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+      tls_key = argv[++i];
+      continue;
+    }
     if (std::strcmp(argv[i], "--latency-histograms") == 0) {
       latency_histograms = true;
       continue;
@@ -77,6 +93,13 @@ int main(int argc, char** argv) {
   options.handle_signals = true;
   options.threads = threads;
   options.latency_histograms = latency_histograms;
+  if (!tls_cert.empty()) {
+    options.tls.emplace();
+    options.tls->certificate.chain_file = tls_cert;
+    options.tls->certificate.key_file = tls_key;
+  } else if (!tls_key.empty()) {
+    return usage();
+  }
   try {
     basehttp::HTTPServer server({host, static_cast<uint16_t>(port)}, table, options);
     server.serve_forever();

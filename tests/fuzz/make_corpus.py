@@ -1,5 +1,5 @@
-"""Writes the seed corpora of tests/fuzz (corpus/request/, corpus/path/, corpus/header/)
-from the readable lists below. Run it after changing the list or the
+"""Writes the seed corpora of tests/fuzz (corpus/request/, corpus/path/, corpus/header/,
+corpus/tls/) from the readable lists below. Run it after changing the list or the
 request_fuzzer input format, and commit what it writes:
 
     python3 tests/fuzz/make_corpus.py
@@ -11,6 +11,7 @@ client sends them (kClient* bits).
 """
 import os
 import shutil
+import ssl
 
 SMALL_LIMITS, HTTP10, EOF, COMPLETE_DEFERRED = 1, 2, 4, 8
 SMALL_SEND_BUFFER, SHUTDOWN, PLAIN_STATIC, CUSTOM_FORMAT = 16, 32, 64, 128
@@ -167,12 +168,44 @@ def write(folder, seeds):
             out.write(content)
 
 
+def client_hello(minimum, maximum, server_name=None, alpn=None):
+    """A client's first flight, as Python's ssl module sends it: random
+    and key shares differ on each run, which does not matter to a seed."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version, context.maximum_version = minimum, maximum
+    if alpn:
+        context.set_alpn_protocols(alpn)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = context.wrap_bio(incoming, outgoing, server_hostname=server_name)
+    try:
+        client.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def tls_seeds():
+    v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+    return {
+        "tls13_sni_alpn": client_hello(v13, v13, "localhost", ["h2", "http/1.1"]),
+        "tls13_bare": client_hello(v13, v13),
+        "tls12_sni_alpn": client_hello(v12, v12, "localhost", ["http/1.1"]),
+        "tls12_bare": client_hello(v12, v12),
+        "tls12_or_13_sni": client_hello(v12, v13, "localhost", ["http/1.1"]),
+        # A plain HTTP request on the TLS port: its own answer path.
+        "plain_http": get("/"),
+    }
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     write(os.path.join(here, "corpus", "request"),
           {name: request_input(*seed) for name, seed in REQUEST_SEEDS.items()})
     write(os.path.join(here, "corpus", "path"), PATH_SEEDS)
     write(os.path.join(here, "corpus", "header"), HEADER_SEEDS)
+    write(os.path.join(here, "corpus", "tls"), tls_seeds())
 
 
 if __name__ == "__main__":
