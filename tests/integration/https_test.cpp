@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -689,6 +690,114 @@ TEST(Https, ASlowReaderOfALargeResponseKeepsMemoryBounded) {
   uint64_t most_queued = 0;
   server.run_in_loop([&] { most_queued = producer->most_queued; });
   EXPECT_LE(most_queued, options.output_high_water + 64 * 1024);
+}
+
+// HTTP/1.0 has no chunked encoding: the body ends with the stream. Over
+// TLS that end must be the close_notify alert, or the client cannot tell
+// the whole body from a cut one.
+TEST(Https, ACloseDelimitedBodyEndsWithCloseNotify) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) {
+    handler.send_response(200);
+    testing::tick_events(handler.stream(), handler.server().loop(), 3, milliseconds(10));
+  });
+  TestServer server(table, tls_options());
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send("GET /events HTTP/1.0\r\n\r\n"));
+  std::string all = client.read_until_close();
+  EXPECT_TRUE(all.ends_with("\r\n\r\ndata: tick 3\n\ndata: tick 2\n\ndata: tick 1\n\n")) << all;
+  EXPECT_TRUE(client.close_notify_received());
+}
+
+// The other way round: a response cut short (its producer failed) must
+// not end with close_notify, which would pass the truncated HTTP/1.0 body
+// off as complete.
+TEST(Https, AnAbortedCloseDelimitedBodyEndsWithoutCloseNotify) {
+  HandlerTable table;
+  table.on("GET", [](RequestHandler& handler) {
+    handler.send_response(200);
+    ResponseStream stream = handler.stream();
+    stream.write("part");
+    stream.on_drain([] { throw std::runtime_error("producer failed"); });
+  });
+  TestServer server(table, tls_options());
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send("GET /failing HTTP/1.0\r\n\r\n"));
+  std::string rest;
+  EXPECT_TRUE(client.closed_by_peer(&rest));
+  EXPECT_TRUE(rest.ends_with("\r\n\r\npart")) << rest;
+  EXPECT_FALSE(client.close_notify_received()) << "a cut body passed off as complete";
+}
+
+// A client that sends its body at once (without waiting for 100) to a
+// handler that refuses it still gets the answer: the server reads on and
+// drops the body (lingering close) rather than resetting the connection.
+TEST(Https, ARefusalReachesAClientStillSendingItsBody) {
+  HandlerTable table = hello_table();
+  ServerOptions options = tls_options();
+  options.limits.max_body_bytes = 1000;
+  TestServer server(table, options);
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  std::string head = "POST /big HTTP/1.1\r\nHost: l\r\nContent-Length: 20000000\r\n\r\n";
+  ASSERT_TRUE(client.send(head + std::string(256 * 1024, 'b')));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->header("Connection"), "close");
+}
+
+// A client that sends close_notify after its requests (a TLS half-close,
+// like a plain client's shutdown(SHUT_WR)) still gets every answer. (As
+// over plain HTTP, a client that half-closes while its answer is deferred
+// is taken to have left: see Session::on_hangup_while_paused.)
+TEST(Https, AnswersAClientThatSentCloseNotify) {
+  HandlerTable table = hello_table();
+  TestServer server(table, tls_options());
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(get("/a") + get("/b") + get("/c")));
+  client.shutdown_write();
+  for (const char* path : {"/a", "/b", "/c"}) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->body, std::string("hello ") + path);
+  }
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(client.close_notify_received());
+}
+
+// A file larger than the socket buffers, to a client with a small receive
+// window: the bounded copy path is refused by a full socket again and
+// again, and must offer OpenSSL the same bytes each time it retries.
+TEST(Https, AStaticFileToASlowReaderIsByteIdentical) {
+  testing::TempFolder folder("https-slow-file");
+  std::string content(8 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i)
+    content[i] = static_cast<char>((i * 2654435761u) >> 13);
+  std::ofstream(folder.file("large.bin"), std::ios::binary) << content;
+  StaticFilesOptions files_options;
+  files_options.root = folder.path();
+  StaticFiles files(files_options);
+  HandlerTable table;
+  table.on("GET", [&](RequestHandler& handler) { files.handle(handler); });
+  TestServer server(table, tls_options());
+  TlsClient client(server.port(), TlsClient::Duration(60000), 16 * 1024);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(get("/large.bin") + get("/large.bin", "Range: bytes=1000000-\r\n")));
+  // The server fills the window before anything is read.
+  EXPECT_TRUE(
+      eventually_in_loop(server, [&] { return server.server().queued_output_bytes() > 0; }));
+  auto whole = client.read_response();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_TRUE(whole->body == content) << whole->body.size() << " bytes";
+  auto tail = client.read_response();
+  ASSERT_TRUE(tail);
+  EXPECT_EQ(tail->status, 206);
+  EXPECT_TRUE(tail->body == content.substr(1000000)) << tail->body.size() << " bytes";
 }
 
 }  // namespace
