@@ -800,5 +800,47 @@ TEST(Https, AStaticFileToASlowReaderIsByteIdentical) {
   EXPECT_TRUE(tail->body == content.substr(1000000)) << tail->body.size() << " bytes";
 }
 
+// A client that leaves over TLS (here without close_notify, as a killed
+// process would) is noticed as over plain HTTP: a deferred response's
+// completion is a reported no-op, a stream's producer is told.
+TEST(Https, AClientThatLeavesIsNoticedByDeferredAndStreamedResponses) {
+  std::promise<DeferredResponse> handed_over;
+  std::atomic<bool> told{false};
+  HandlerTable table;
+  table.on("GET", [&](RequestHandler& handler) {
+    if (handler.path() == "/deferred") return handed_over.set_value(handler.defer());
+    handler.send_response(200);
+    ResponseStream stream = handler.stream();
+    stream.write("first part");
+    stream.on_close([&] { told = true; });
+  });
+  TestServer server(table, tls_options());
+  auto future = handed_over.get_future();
+  {
+    TlsClient waiting(server.port());
+    TlsClient streamed(server.port());
+    ASSERT_TRUE(waiting.connected() && streamed.connected());
+    ASSERT_TRUE(waiting.send(get("/deferred")));
+    ASSERT_TRUE(streamed.send(get("/stream")));
+    ASSERT_TRUE(streamed.read_interim());
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  }  // both leave
+  DeferredResponse deferred = future.get();
+  EXPECT_TRUE(eventually_in_loop(server, [&] { return !deferred.pending() && told; }));
+  std::promise<bool> result;
+  deferred.post([](RequestHandler&) { ADD_FAILURE() << "completed for a client that left"; },
+                [&result](bool completed) { result.set_value(completed); });
+  auto completed = result.get_future();
+  ASSERT_EQ(completed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(completed.get());
+  size_t open = 1;
+  EXPECT_TRUE(eventually_in_loop(server,
+                                 [&] {
+                                   open = server.server().connection_count();
+                                   return open == 0;
+                                 }))
+      << open << " connections still open";
+}
+
 }  // namespace
 }  // namespace basehttp
