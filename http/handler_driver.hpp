@@ -20,6 +20,7 @@ class HandlerDriver final : public RequestHandler {
   using RequestHandler::deferred;
   using RequestHandler::fail;
   using RequestHandler::finish;
+  using RequestHandler::response_cut_short;
 };
 
 }  // namespace basehttp

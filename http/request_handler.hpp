@@ -217,6 +217,8 @@ class RequestHandler {
   void fail(const char* what);
   bool deferred() const { return deferred_; }
   void clear_deferred() { deferred_ = false; }
+  /// See ResponseWriter::cut_short().
+  bool response_cut_short() const { return writer_.cut_short(); }
 
  private:
   using Stage = ResponseWriter::Stage;

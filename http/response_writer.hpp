@@ -156,6 +156,13 @@ class ResponseWriter {
   int status() const { return status_; }
   /// Body bytes written so far (for HEAD: the bytes that would have been).
   uint64_t body_bytes() const { return body_bytes_; }
+  /// The response ended short of what it began: abort(), or fewer body
+  /// bytes than its Content-Length. The connection then closes without a
+  /// clean end of stream (no TLS close_notify) that would vouch for it.
+  bool cut_short() const {
+    return stage_ == Stage::kAborted || (stage_ == Stage::kDone && has_content_length_ &&
+                                         body_allowed_ && !head_ && body_bytes_ < content_length_);
+  }
   /// Whether the connection must close after this response.
   bool close_connection() const { return close_connection_; }
   void set_close_connection(bool close) { close_connection_ = close; }

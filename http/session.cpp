@@ -226,7 +226,8 @@ void Session::finish_request() {
     state_->parser.next_message();
   }
   if (close) {
-    connection_.close_after_flush(/*linger=*/!input.empty() || !complete);
+    connection_.close_after_flush(/*linger=*/!input.empty() || !complete,
+                                  /*whole=*/!handler.response_cut_short());
     return;
   }
   const ServerOptions& options = context_.options;

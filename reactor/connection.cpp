@@ -147,10 +147,11 @@ void Connection::flush() {
   if (state_ == State::kClosing && output_.empty()) finish_close();
 }
 
-void Connection::close_after_flush(bool linger) {
+void Connection::close_after_flush(bool linger, bool whole) {
   if (state_ != State::kOpen) return;
   state_ = State::kClosing;
   linger_ = linger;
+  whole_ = whole;
   if (!processing_) flush();  // otherwise process() flushes on its way out
 }
 
@@ -159,11 +160,16 @@ void Connection::finish_close() {
     // A transport's stream has an end of its own to send (TLS: the
     // close_notify alert, without which the peer cannot tell a clean end
     // from a cut); the plain socket's FIN comes with the close.
-    if (transport_ != nullptr) io().shutdown_write();
+    if (transport_ != nullptr && whole_) io().shutdown_write();
     close_now();
     return;
   }
-  io().shutdown_write();
+  // A cut stream gets the socket's FIN without the transport's own end.
+  if (whole_) {
+    io().shutdown_write();
+  } else {
+    PlainTransport::shutdown_write(socket_.get());
+  }
   state_ = State::kLingering;
   linger_timer_ = loop_.run_after(kLingerTimeout, [this] {
     linger_timer_ = 0;

@@ -57,7 +57,11 @@ class Connection final : public IoHandler {
   /// Stops reading, sends what is queued, then closes. With `linger`, the
   /// write side is shut first and input is drained for a while before the
   /// close, for peers that may still be sending (an unread request body).
-  void close_after_flush(bool linger = false);
+  /// `whole`: the stream ends in one piece, so a transport sends its own
+  /// end (TLS close_notify); false when the last response was cut short,
+  /// whose end must not look clean (over TLS the peer then sees a
+  /// truncation, as it would for a close-delimited body).
+  void close_after_flush(bool linger = false, bool whole = true);
   /// Closes at once, dropping queued output.
   void abort();
 
@@ -107,6 +111,7 @@ class Connection final : public IoHandler {
   bool read_wants_writable_ = false;  // the transport's read waits for EPOLLOUT
   bool peer_eof_ = false;
   bool linger_ = false;
+  bool whole_ = true;        // close_after_flush(): the transport may end its stream cleanly
   bool processing_ = false;  // inside process(): re-entrant calls only set flags
   bool drain_watched_ = false;
   size_t drain_low_water_ = 0;

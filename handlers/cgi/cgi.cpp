@@ -173,6 +173,7 @@ void Cgi::handle(RequestHandler& handler) {
   info.server_name = name;
   info.server_port = handler.server().server_port();
   info.server_software = software;
+  info.https = handler.server().options().tls.has_value();
   // A local redirect makes the request a GET without a body (RFC 3875
   // §6.2.2, as Apache does): what described the body is gone too.
   bool rerouted = handler.reroutes() != 0;

@@ -58,7 +58,8 @@ struct CgiOptions {
   /// Scripts running at once (counting those being stopped); beyond: 503.
   size_t max_processes = 64;
   /// Variables of the server's environment a script also gets (PATH is
-  /// always passed, or set to a default). Nothing else is inherited.
+  /// always passed, or set to a default). Nothing else is inherited, and
+  /// never a meta-variable (HTTPS, SERVER_NAME...) or a request's HTTP_*.
   std::vector<std::string> pass_environment = {"LANG", "LC_ALL", "LC_CTYPE", "TZ"};
   /// The longest header section a script may write before its body.
   size_t max_header_bytes = 64 * 1024;

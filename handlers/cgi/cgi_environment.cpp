@@ -11,6 +11,16 @@ constexpr std::string_view kNotPassed[] = {
     "Content-Type",  "Content-Length",      "Transfer-Encoding",
 };
 
+// The names the request decides, set or left out on purpose (HTTPS on a
+// plain connection, CONTENT_LENGTH without a body): never from the
+// server's environment.
+constexpr std::string_view kRequestVariables[] = {
+    "AUTH_TYPE",   "CONTENT_LENGTH", "CONTENT_TYPE",    "GATEWAY_INTERFACE", "HTTPS",
+    "PATH",        "PATH_INFO",      "PATH_TRANSLATED", "QUERY_STRING",      "REMOTE_ADDR",
+    "REMOTE_HOST", "REMOTE_USER",    "REQUEST_METHOD",  "REQUEST_SCHEME",    "SCRIPT_NAME",
+    "SERVER_NAME", "SERVER_PORT",    "SERVER_PROTOCOL", "SERVER_SOFTWARE",
+};
+
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -89,6 +99,9 @@ std::vector<std::string> cgi_environment(const CgiRequestInfo& info,
   set("SERVER_NAME", info.server_name);
   set("SERVER_PORT", std::to_string(info.server_port));
   set("SERVER_PROTOCOL", info.protocol);
+  // Not in RFC 3875, but what scripts look at to build their own URLs.
+  set("REQUEST_SCHEME", info.https ? "https" : "http");
+  if (info.https) set("HTTPS", "on");
   set("REQUEST_METHOD", info.method);
   set("SCRIPT_NAME", info.script_name);
   set("PATH_INFO", info.path_info);
@@ -143,7 +156,12 @@ std::vector<std::string> cgi_environment(const CgiRequestInfo& info,
   const char* path = std::getenv("PATH");
   set("PATH", path != nullptr ? std::string_view(path) : kDefaultCgiPath);
   for (const std::string& name : pass_through) {
-    if (name == "PATH") continue;
+    bool taken = false;
+    for (std::string_view reserved : kRequestVariables)
+      taken = taken || name == reserved;
+    for (const auto& variable : variables)
+      taken = taken || variable.first == name;  // a request header's HTTP_*
+    if (taken) continue;
     if (const char* value = std::getenv(name.c_str())) set(name, value);
   }
 

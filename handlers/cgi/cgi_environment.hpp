@@ -26,6 +26,9 @@ struct CgiRequestInfo {
   std::string_view server_name;      ///< SERVER_NAME
   uint16_t server_port = 0;          ///< SERVER_PORT
   std::string_view server_software;  ///< SERVER_SOFTWARE
+  /// The request came over TLS: HTTPS=on and REQUEST_SCHEME=https (else
+  /// REQUEST_SCHEME=http and no HTTPS), the names Apache and nginx use.
+  bool https = false;
   /// CONTENT_LENGTH: the body's size when the request has a body.
   std::optional<uint64_t> content_length;
   /// The request's header fields, in arrival order.
@@ -36,7 +39,9 @@ struct CgiRequestInfo {
 inline constexpr std::string_view kDefaultCgiPath = "/usr/local/bin:/usr/bin:/bin";
 
 /// "NAME=value" entries for `info`, then PATH and each variable of
-/// `pass_through` that the server's environment has (read with getenv).
+/// `pass_through` that the server's environment has (read with getenv)
+/// and is not the request's to decide: a server's HTTPS, SERVER_NAME or
+/// HTTP_* never stands in for the request's.
 std::vector<std::string> cgi_environment(const CgiRequestInfo& info,
                                          const std::vector<std::string>& pass_through);
 

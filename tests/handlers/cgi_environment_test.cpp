@@ -126,6 +126,30 @@ TEST(CgiEnvironment, PassesOnlyPathAndTheListedVariables) {
   EXPECT_EQ(env.count("PATH"), 1u);
 }
 
+TEST(CgiEnvironment, TheSchemeIsTheConnections) {
+  auto plain = as_map(cgi_environment(sample(), {}));
+  EXPECT_EQ(plain["REQUEST_SCHEME"], "http");
+  EXPECT_EQ(plain.count("HTTPS"), 0u);
+  CgiRequestInfo info = sample();
+  info.https = true;
+  auto tls = as_map(cgi_environment(info, {}));
+  EXPECT_EQ(tls["REQUEST_SCHEME"], "https");
+  EXPECT_EQ(tls["HTTPS"], "on");
+}
+
+// The server's own environment, passed through, never sets a name the
+// request sets (as_map fails on a name set twice) nor one it leaves out
+// on purpose: a plain request must not pose as TLS.
+TEST(CgiEnvironment, APassedVariableNeverStandsInForTheRequests) {
+  ::setenv("HTTPS", "on", 1);
+  ::setenv("SERVER_NAME", "from.the.server", 1);
+  auto env = as_map(cgi_environment(sample(), {"HTTPS", "SERVER_NAME"}));
+  ::unsetenv("HTTPS");
+  ::unsetenv("SERVER_NAME");
+  EXPECT_EQ(env["SERVER_NAME"], "example.test");
+  EXPECT_EQ(env.count("HTTPS"), 0u);
+}
+
 TEST(CgiEnvironment, DecodesBase64Strictly) {
   EXPECT_EQ(decode_base64("dXNlcjpwYXNz"), "user:pass");
   EXPECT_EQ(decode_base64("YQ=="), "a");

@@ -15,26 +15,16 @@
 #include "basehttp.hpp"
 #include "tests/support/process_memory.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/stream_producers.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::Producer;
 using testing::RawClient;
 using testing::send_text;
-
-/// Sends `count` events, one per `every`, from the loop's timers, then finishes.
-void tick_events(ResponseStream stream, EventLoop& loop, int count, milliseconds every) {
-  if (count == 0) {
-    stream.finish();
-    return;
-  }
-  loop.run_after(every, [stream, &loop, count, every] {
-    if (!stream.write("data: tick " + std::to_string(count) + "\n\n")) return;
-    tick_events(stream, loop, count - 1, every);
-  });
-}
 
 HandlerTable events_table() {
   HandlerTable table;
@@ -42,7 +32,7 @@ HandlerTable events_table() {
     if (handler.path() != "/events") return send_text(handler, 200, "plain");
     handler.send_response(200);
     handler.send_header("Content-Type", "text/event-stream");
-    tick_events(handler.stream(), handler.server().loop(), 3, milliseconds(20));
+    testing::tick_events(handler.stream(), handler.server().loop(), 3, milliseconds(20));
   });
   return table;
 }
@@ -117,27 +107,6 @@ TEST(ResponseStream, AThrowingDrainCallbackAbortsTheStream) {
   ASSERT_TRUE(next.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
   EXPECT_TRUE(next.read_interim());
 }
-
-/// Writes `total` bytes in 64 KiB pieces as fast as the client allows.
-struct Producer : std::enable_shared_from_this<Producer> {
-  ResponseStream stream;
-  uint64_t left;
-  size_t most_queued = 0;
-  std::string piece = std::string(64 * 1024, 'p');
-  void pump() {
-    while (left > 0 && stream.writable()) {
-      size_t size = std::min<uint64_t>(left, piece.size());
-      if (!stream.write(std::string_view(piece).substr(0, size))) return;
-      left -= size;
-      most_queued = std::max(most_queued, stream.queued());
-    }
-    if (left == 0) {
-      stream.finish();
-    } else {
-      stream.on_drain([self = shared_from_this()] { self->pump(); });
-    }
-  }
-};
 
 TEST(ResponseStream, AFastProducerKeepsThePaceOfASlowClient) {
   constexpr uint64_t kTotal = 256ull << 20;

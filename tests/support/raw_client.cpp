@@ -92,10 +92,25 @@ void RawClient::close() {
   fd_ = -1;
 }
 
+ssize_t RawClient::send_some(std::string_view bytes) {
+  ssize_t n;
+  do {
+    n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t RawClient::receive_some(char* into, size_t size) {
+  ssize_t n;
+  do {
+    n = ::recv(fd_, into, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 bool RawClient::send(std::string_view bytes) {
   while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = send_some(bytes);
     if (n <= 0) return false;
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -111,13 +126,15 @@ bool RawClient::fill(Clock::time_point deadline) {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
-    pollfd entry{fd_, POLLIN, 0};
-    int ready = ::poll(&entry, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
+    if (!has_buffered()) {
+      pollfd entry{fd_, POLLIN, 0};
+      int ready = ::poll(&entry, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) return false;
+    }
     char chunk[16384];
-    ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = receive_some(chunk, sizeof(chunk));
+    if (n < 0 && errno == EAGAIN) continue;
     if (n <= 0) {
       eof_ = true;
       return false;

@@ -1,7 +1,10 @@
 // RawClient: a blocking TCP client for tests that writes exact bytes and
-// reads HTTP responses back, every wait bounded by a deadline. Test thread.
+// reads HTTP responses back, every wait bounded by a deadline. The bytes
+// go through three virtual calls so that TlsClient (tls_client.hpp) reads
+// the same responses through TLS records. Test thread.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -34,7 +37,7 @@ class RawClient {
   /// `receive_buffer` > 0 sets SO_RCVBUF before connecting (a slow reader).
   explicit RawClient(uint16_t port, std::string host = "127.0.0.1",
                      Duration timeout = Duration(10000), int receive_buffer = 0);
-  ~RawClient();
+  virtual ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
@@ -69,8 +72,19 @@ class RawClient {
   bool silent_for(Duration wait);
   /// Bytes received but not consumed by read_response().
   const std::string& pending() const { return buffer_; }
-  void shutdown_write();
+  virtual void shutdown_write();
   void close();
+
+ protected:
+  /// Sends some of `bytes`: the count taken, or <= 0 when the peer is gone.
+  virtual ssize_t send_some(std::string_view bytes);
+  /// Reads what has arrived into `into` once the socket was readable: the
+  /// count, 0 at the end of the stream, -1 with errno EAGAIN when nothing
+  /// readable came (e.g. a TLS record that carried no data), else -1.
+  virtual ssize_t receive_some(char* into, size_t size);
+  /// Bytes already received below (decrypted, not yet taken): no poll()
+  /// is needed before receive_some().
+  virtual bool has_buffered() const { return false; }
 
  private:
   /// Reads more into buffer_; false on EOF, error or deadline.
