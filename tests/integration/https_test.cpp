@@ -1,33 +1,20 @@
 // HTTPS end to end: an HTTPServer with ServerOptions::tls on a loopback
-<<<<<<< HEAD
-// port, against a blocking OpenSSL client made here that trusts the test
-// CA; every socket wait bounded by SO_RCVTIMEO / SO_SNDTIMEO.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-=======
 // port, against TlsClient (a blocking OpenSSL client that trusts the test
 // CA, every wait bounded). Everything that works over plain HTTP works
 // here too: keep-alive, pipelining, chunked bodies both ways,
 // 100-continue, streamed and deferred responses, CGI, static files with
 // ranges, a graceful drain, metrics and the access log, and a slow reader
 // of a large response held to bounded memory.
+#include <openssl/evp.h>
 #include <sys/stat.h>
-    >>>>>>> parity
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-    <<<<<<< HEAD
-=======
 #include <functional>
 #include <future>
->>>>>>> parity
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -255,39 +242,6 @@ TEST(Https, ReloadCertificatesKeepsServingAndReportsFailure) {
   EXPECT_FALSE(plain_reloaded);
 }
 
-<<<<<<< HEAD
-// The upload half of the 100 MiB pair (tests/integration/tls_faults_test.py
-// downloads through basehttpd, whose CGI takes bodies of at most
-// limits.max_body_bytes): a streamed PUT, hashed piece by piece as it
-// arrives, answers the sha256 of what it was given.
-TEST(Https, HundredMebibyteUploadIsByteIdentical) {
-  using Digest = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-  auto hex = [](EVP_MD_CTX* context) {
-    unsigned char sum[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(context, sum, &size);
-    std::string text;
-    for (unsigned int i = 0; i < size; ++i) {
-      static constexpr char kDigits[] = "0123456789abcdef";
-      text += kDigits[sum[i] >> 4];
-      text += kDigits[sum[i] & 0xf];
-    }
-    return text;
-  };
-  HandlerTable table;
-  table.on_streaming("PUT", [&hex](RequestHandler& handler) {
-    auto digest = std::make_shared<Digest>(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    EVP_DigestInit_ex(digest->get(), EVP_sha256(), nullptr);
-    auto bytes = std::make_shared<uint64_t>(0);
-    handler.read_body(
-        [digest, bytes](std::string_view piece) {
-          EVP_DigestUpdate(digest->get(), piece.data(), piece.size());
-          *bytes += piece.size();
-        },
-        [digest, bytes, &hex](RequestHandler& done) {
-          testing::send_text(done, 200, hex(digest->get()) + " " + std::to_string(*bytes));
-        });
-=======
 std::string get(std::string_view path, std::string_view extra = "") {
   return "GET " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra) +
          "\r\n";
@@ -312,34 +266,10 @@ TEST(Https, StreamedEventsArriveAsChunksFromLaterIterations) {
     handler.send_response(200);
     handler.send_header("Content-Type", "text/event-stream");
     testing::tick_events(handler.stream(), handler.server().loop(), 3, milliseconds(20));
->>>>>>> parity
   });
   TestServer server(table, tls_options());
   TlsClient client(server.port());
   ASSERT_TRUE(client.connected());
-<<<<<<< HEAD
-  constexpr size_t kSize = size_t{100} << 20;
-  ASSERT_TRUE(client.send(
-      "PUT /up HTTP/1.1\r\nHost: l\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n"));
-  Digest sent(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(sent.get(), EVP_sha256(), nullptr);
-  std::string piece(1 << 20, '\0');
-  uint32_t state = 16;
-  for (size_t offset = 0; offset < kSize; offset += piece.size()) {
-    for (char& byte : piece) {  // xorshift: every MiB differs from the last
-      state ^= state << 13;
-      state ^= state >> 17;
-      state ^= state << 5;
-      byte = static_cast<char>(state);
-    }
-    EVP_DigestUpdate(sent.get(), piece.data(), piece.size());
-    ASSERT_TRUE(client.send(piece)) << "at " << offset;
-  }
-  auto response = client.read_response();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->first, 200);
-  EXPECT_EQ(response->second, hex(sent.get()) + " " + std::to_string(kSize));
-=======
   ASSERT_TRUE(client.send(get("/events")));
   auto response = client.read_response();
   ASSERT_TRUE(response);
@@ -948,7 +878,64 @@ TEST(Https, AClientThatLeavesIsNoticedByDeferredAndStreamedResponses) {
                                    return open == 0;
                                  }))
       << open << " connections still open";
->>>>>>> parity
+}
+
+// The upload half of the 100 MiB pair (tests/integration/tls_faults_test.py
+// downloads through basehttpd, whose CGI takes bodies of at most
+// limits.max_body_bytes): a streamed PUT, hashed piece by piece as it
+// arrives, answers the sha256 of what it was given.
+TEST(Https, HundredMebibyteUploadIsByteIdentical) {
+  using Digest = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+  auto hex = [](EVP_MD_CTX* context) {
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(context, sum, &size);
+    std::string text;
+    for (unsigned int i = 0; i < size; ++i) {
+      static constexpr char kDigits[] = "0123456789abcdef";
+      text += kDigits[sum[i] >> 4];
+      text += kDigits[sum[i] & 0xf];
+    }
+    return text;
+  };
+  HandlerTable table;
+  table.on_streaming("PUT", [&hex](RequestHandler& handler) {
+    auto digest = std::make_shared<Digest>(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestInit_ex(digest->get(), EVP_sha256(), nullptr);
+    auto bytes = std::make_shared<uint64_t>(0);
+    handler.read_body(
+        [digest, bytes](std::string_view piece) {
+          EVP_DigestUpdate(digest->get(), piece.data(), piece.size());
+          *bytes += piece.size();
+        },
+        [digest, bytes, &hex](RequestHandler& done) {
+          testing::send_text(done, 200, hex(digest->get()) + " " + std::to_string(*bytes));
+        });
+  });
+  TestServer server(table, tls_options());
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  constexpr size_t kSize = size_t{100} << 20;
+  ASSERT_TRUE(client.send(
+      "PUT /up HTTP/1.1\r\nHost: l\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n"));
+  Digest sent(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(sent.get(), EVP_sha256(), nullptr);
+  std::string piece(1 << 20, '\0');
+  uint32_t state = 16;
+  for (size_t offset = 0; offset < kSize; offset += piece.size()) {
+    for (char& byte : piece) {  // xorshift: every MiB differs from the last
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      byte = static_cast<char>(state);
+    }
+    EVP_DigestUpdate(sent.get(), piece.data(), piece.size());
+    ASSERT_TRUE(client.send(piece)) << "at " << offset;
+  }
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, hex(sent.get()) + " " + std::to_string(kSize));
 }
 
 }  // namespace
