@@ -602,6 +602,9 @@ def resident_kib(pid):
     return total
 
 
+IDLE_RELEASE_SECONDS = 1  # ServerOptions::idle_release_after
+
+
 def memory(peers, args):
     count = args.idle_connections
     print(f"\nresident memory per idle keep-alive {'TLS ' if args.tls else ''}connection "
@@ -632,6 +635,11 @@ def memory(peers, args):
                     if not chunk:
                         break
                     data += chunk
+            # Idle means idle: past ServerOptions::idle_release_after (1 s),
+            # when a connection gives back its buffers (over TLS, OpenSSL's
+            # record buffers too). nginx frees them as soon as a record is
+            # done, so the wait changes nothing for it.
+            time.sleep(IDLE_RELEASE_SECONDS + 1)
             after = resident_kib(run.pid())
             for connection in held:
                 connection.close()
