@@ -454,7 +454,8 @@ void Session::update_wait() {
     // allocating. Buffers are kept a little longer (kIdle).
     if (state_ != nullptr) context_.states.release(std::move(state_));
     if (new_bytes || new_request || (wait_ != Wait::kIdle && wait_ != Wait::kKeepAlive)) {
-      wait_on(connection_.holds_buffers() ? Wait::kIdle : Wait::kKeepAlive);
+      bool holds_buffers = connection_.input().capacity() != 0 || !connection_.output().released();
+      wait_on(holds_buffers ? Wait::kIdle : Wait::kKeepAlive);
     }
     return;
   }

@@ -74,8 +74,6 @@ class Connection final : public IoHandler {
   /// Frees the buffers an idle connection can make again (input, output,
   /// the transport's); for the owner to call when nothing is in progress.
   void release_idle_buffers();
-  /// Holds memory that release_idle_buffers() would give back.
-  bool holds_buffers() const;
 
   /// Asks for one on_output_drained() once the queue is at most `low_water` bytes.
   void watch_drain(size_t low_water);
@@ -121,10 +119,5 @@ class Connection final : public IoHandler {
   uint64_t bytes_read_ = 0;
   EventLoop::TimerId linger_timer_ = 0;
 };
-
-inline bool Connection::holds_buffers() const {
-  return input().capacity() != 0 || !output_.released() ||
-         (transport_ != nullptr && transport_->holds_buffers());
-}
 
 }  // namespace basehttp

@@ -218,10 +218,10 @@ SysResult<SSL_CTX*> build(const TlsCertificate& certificate, const std::string& 
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   // TlsTransport's contract: a write may take part of what it is offered
   // (a record at a time), and the retry after WANT_WRITE may come from
-  // another address (the output queue moves). Record buffers stay while
-  // the connection is busy and are freed when it goes idle
-  // (TlsTransport::release_buffers).
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // another address (the output queue moves). Idle sessions free their
+  // record buffers.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
 
   PasswordRequest request{certificate.password};
   SSL_CTX_set_default_passwd_cb(ctx, give_password);

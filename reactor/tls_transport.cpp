@@ -95,7 +95,6 @@ ssize_t TlsTransport::handshake() {
 }
 
 ssize_t TlsTransport::read(int, char* data, size_t size) {
-  buffers_held_ = true;
   if (!handshake_done_) {
     // A peer gone mid-handshake (0) is the end of its stream.
     ssize_t status = handshake();
@@ -111,7 +110,6 @@ ssize_t TlsTransport::read(int, char* data, size_t size) {
 }
 
 ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
-  buffers_held_ = true;
   if (!handshake_done_) {
     ssize_t status = handshake();
     if (status <= 0) return status == 0 ? -EPIPE : status;
@@ -140,11 +138,6 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
   ssize_t result = failed(status);
   // 0 would read as "full" to the queue: the peer's close_notify ends writing.
   return result == 0 ? -EPIPE : result;
-}
-
-void TlsTransport::release_buffers() {
-  // 0: a record is partly read or written; the next idle period tries again.
-  if (SSL_free_buffers(ssl_) == 1) buffers_held_ = false;
 }
 
 ssize_t TlsTransport::send_file(int, int file, uint64_t offset, size_t length) {

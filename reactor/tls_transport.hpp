@@ -47,14 +47,11 @@ class TlsTransport final : public Transport {
   /// encrypts, so files go out with SSL_sendfile.
   bool can_send_file() const override { return kernel_send_; }
   ssize_t send_file(int fd, int file, uint64_t offset, size_t length) override;
-  /// Frees OpenSSL's record buffers (about 34 KiB) once the connection has
-  /// been idle for a while, as the Connection does with its own: freeing
-  /// them after every record (SSL_MODE_RELEASE_BUFFERS) costs a malloc and
-  /// a free each way per request on a busy connection. Kept when OpenSSL
-  /// still holds unread bytes. The gather buffer for small writes is the
-  /// thread's, not the session's.
-  void release_buffers() override;
-  bool holds_buffers() const override { return buffers_held_; }
+  /// Nothing to do: with SSL_MODE_RELEASE_BUFFERS (set by TlsContext)
+  /// OpenSSL frees a session's read buffer once it is drained and its
+  /// write buffer once a record is sent, so an idle session holds none;
+  /// the gather buffer for small writes is the thread's, not the session's.
+  void release_buffers() override {}
 
   /// The handshake has completed: what follows is application data.
   bool handshake_done() const { return handshake_done_; }
@@ -85,7 +82,6 @@ class TlsTransport final : public Transport {
   SSL* ssl_;
   TransportWait wait_ = TransportWait::kReadable;
   bool handshake_done_ = false;
-  bool buffers_held_ = true;  // OpenSSL may have allocated record buffers
   bool kernel_send_ = false;  // BIO_get_ktls_send, read once at the handshake's end
   unsigned long error_ = 0;   // the OpenSSL error behind -EPROTO
 };

@@ -68,9 +68,6 @@ class Transport {
   /// The connection is idle (nothing queued, nothing left over): free the
   /// buffers that can be made again when traffic resumes.
   virtual void release_buffers() {}
-  /// Holds buffers that release_buffers() would free: the owner then keeps
-  /// its idle timer running for them.
-  virtual bool holds_buffers() const { return false; }
 
   /// The stream's own set-up (a TLS handshake) is still under way: no
   /// application byte can come yet. For the owner's deadline: a peer that

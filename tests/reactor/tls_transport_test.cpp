@@ -290,30 +290,6 @@ TEST(TlsTransport, Tls13HandshakeAlpnAndEchoBothWays) {
   EXPECT_EQ(SSL_get_verify_result(f.client->ssl), X509_V_OK);
 }
 
-// Record buffers stay while a connection is busy (no malloc and free per
-// record) and go when it is idle; the next record makes them again.
-TEST(TlsTransport, IdleReleaseFreesTheRecordBuffersAndTrafficResumes) {
-  Fixture f;
-  bool released = false;
-  f.done = [&] {
-    if (!released && f.client->received == "before") {
-      EXPECT_TRUE(f.transport->holds_buffers());
-      f.connection->release_idle_buffers();
-      EXPECT_FALSE(f.transport->holds_buffers());
-      EXPECT_FALSE(f.connection->holds_buffers());
-      released = true;
-      f.client->outgoing = "after";
-      f.client->pump();
-    }
-    return f.client->received == "beforeafter";
-  };
-  f.loop.run_soon([&] { f.client->outgoing = "before"; });
-  f.run_client();
-  EXPECT_TRUE(released);
-  EXPECT_EQ(f.client->received, "beforeafter");
-  EXPECT_TRUE(f.transport->holds_buffers());
-}
-
 TEST(TlsTransport, ErrorsLeftByAnotherOpenSslUserOnTheThreadDoNotEndTheConnection) {
   // Code on the loop thread (a handler hashing with libcrypto) may leave
   // errors in the thread's OpenSSL queue; SSL_get_error would read them
