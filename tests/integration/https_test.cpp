@@ -883,6 +883,35 @@ TEST(Https, AClientThatLeavesIsNoticedByDeferredAndStreamedResponses) {
 // The upload half of the 100 MiB pair (tests/integration/tls_faults_test.py
 // downloads through basehttpd, whose CGI takes bodies of at most
 // limits.max_body_bytes): a streamed PUT, hashed piece by piece as it
+// Idle past idle_release_after: the connection gives back its buffers,
+// and the next requests (one pipelined behind a partial one, whose rest
+// comes after another idle period) make them again.
+TEST(Https, AConnectionIdleLongEnoughToGiveBackItsBuffersStillWorks) {
+  ServerOptions options = tls_options();
+  options.idle_release_after = milliseconds(50);
+  options.keep_alive_timeout = milliseconds(5000);
+  HandlerTable table = hello_table();
+  TestServer server(table, options);
+  TlsClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.send(get("/again")));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << i;
+    EXPECT_EQ(response->body, "hello /again");
+    ASSERT_TRUE(client.silent_for(milliseconds(150)));
+  }
+  ASSERT_TRUE(client.send(get("/p1") + "GET /p2 HTTP/1.1\r\nHo"));
+  auto first = client.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, "hello /p1");
+  ASSERT_TRUE(client.silent_for(milliseconds(150)));
+  ASSERT_TRUE(client.send("st: l\r\n\r\n"));
+  auto second = client.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "hello /p2");
+}
+
 // arrives, answers the sha256 of what it was given.
 TEST(Https, HundredMebibyteUploadIsByteIdentical) {
   using Digest = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
