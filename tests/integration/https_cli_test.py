@@ -1,6 +1,7 @@
 """basehttpd over HTTPS: --tls-cert / --tls-key / --tls-password-file serve
 a file to curl --cacert and to Python's http.client trusting a test CA
-(tests/support/certificates.py); Python 3.14's rules for the three
+(tests/support/certificates.py); `openssl s_client` gets ALPN http/1.1,
+TLS 1.3 and 1.2 with session resumption, and no TLS 1.1; Python 3.14's rules for the three
 flags (a key or password file without a certificate: usage error, exit 2;
 a pair that does not load: one line, exit 1).
 
@@ -78,6 +79,44 @@ def main():
                 connection.close()
             finally:
                 case.check(server.stop() == 0, "did not exit cleanly on SIGTERM")
+
+        with report.case("HttpsCli", "OpensslClientNegotiatesAlpnVersionsAndResumes") as case:
+            server = Server(binary, ["--tls-cert", "server.pem", "--tls-key", "server.key"], folder)
+            try:
+                case.check(server.port is not None, repr(server.banner))
+                s_client = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % server.port,
+                            "-CAfile", ca, "-verify_return_error", "-alpn", "h2,http/1.1"]
+                request = "GET /file.txt HTTP/1.0\r\nHost: localhost\r\n\r\n"
+
+                def connect(*extra):
+                    # The request makes the server answer after the
+                    # handshake, so a TLS 1.3 client also reads the session
+                    # tickets, which come after it; -ign_eof waits for the
+                    # server's close.
+                    return subprocess.run(["timeout", "20", *s_client, "-ign_eof", *extra],
+                                          input=request, capture_output=True, timeout=30,
+                                          text=True, cwd=folder)
+
+                for version, flag in (("TLSv1.3", "-tls1_3"), ("TLSv1.2", "-tls1_2")):
+                    first = connect(flag, "-sess_out", "session.pem")
+                    case.check(first.returncode == 0, f"{version}: exit {first.returncode} "
+                               f"{first.stderr[-300:]!r}")
+                    case.check(f"New, {version}" in first.stdout, f"{version}: not new")
+                    case.check("ALPN protocol: http/1.1" in first.stdout, f"{version}: ALPN")
+                    case.check("Verify return code: 0 (ok)" in first.stdout, f"{version}: verify")
+                    case.check("secret content" in first.stdout, f"{version}: no body")
+                    # Session resumption: tickets (no server-side cache).
+                    again = connect(flag, "-sess_in", "session.pem")
+                    case.check(f"Reused, {version}" in again.stdout,
+                               f"{version}: session not resumed: " +
+                               repr([line for line in again.stdout.splitlines()
+                                     if "New," in line or "Reused," in line]))
+                    case.check("secret content" in again.stdout, f"{version}: no body resumed")
+                old = connect("-tls1_1")
+                case.check(old.returncode != 0 and "secret content" not in old.stdout,
+                           "TLS 1.1 was served")
+            finally:
+                server.stop()
 
         with report.case("HttpsCli", "AnEncryptedKeyOpensWithThePasswordFile") as case:
             server = Server(binary, ["--tls-cert", "server.pem", "--tls-key", "encrypted.key",
