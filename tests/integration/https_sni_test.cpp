@@ -31,6 +31,7 @@
 #include "tests/support/temp_folder.hpp"
 #include "tests/support/test_certificates.hpp"
 #include "tests/support/test_server.hpp"
+#include "tests/support/tls_client.hpp"
 
 namespace basehttp {
 namespace {
@@ -104,15 +105,7 @@ class SniClient {
     return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
   }
-  std::string common_name() const {
-    X509* certificate = SSL_get1_peer_certificate(ssl_);
-    if (certificate == nullptr) return {};
-    char name[256] = {};
-    X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name,
-                              sizeof name);
-    X509_free(certificate);
-    return name;
-  }
+  std::string common_name() const { return testing::peer_common_name(ssl_); }
   // GET `path` on the kept-alive connection: the body of a 200 answer with
   // a Content-Length, or nothing.
   std::optional<std::string> get(const std::string& path) {

@@ -36,6 +36,7 @@
 #include "tests/support/loop_watchdog.hpp"
 #include "tests/support/temp_folder.hpp"
 #include "tests/support/test_certificates.hpp"
+#include "tests/support/tls_client.hpp"
 
 namespace basehttp {
 namespace {
@@ -164,15 +165,7 @@ struct TlsClient {
     }
   }
 
-  std::string peer_common_name() const {
-    X509* certificate = SSL_get1_peer_certificate(ssl);
-    if (certificate == nullptr) return {};
-    char name[256] = {};
-    X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name,
-                              sizeof name);
-    X509_free(certificate);
-    return name;
-  }
+  std::string peer_common_name() const { return testing::peer_common_name(ssl); }
 };
 
 // Sends back what it receives; `then` runs after each input.

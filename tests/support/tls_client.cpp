@@ -1,6 +1,7 @@
 #include "tests/support/tls_client.hpp"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -84,6 +85,15 @@ void TlsClient::shutdown_write() {
     ERR_clear_error();
   }
   RawClient::shutdown_write();
+}
+
+std::string peer_common_name(SSL* ssl) {
+  X509* certificate = SSL_get1_peer_certificate(ssl);
+  if (certificate == nullptr) return {};
+  char name[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, name, sizeof name);
+  X509_free(certificate);
+  return name;
 }
 
 }  // namespace basehttp::testing

@@ -15,6 +15,10 @@
 
 namespace basehttp::testing {
 
+/// The common name of the certificate the server presented on `ssl`, or
+/// empty when there is none.
+std::string peer_common_name(SSL* ssl);
+
 class TlsClient : public RawClient {
  public:
   /// Connects to 127.0.0.1:port and completes the handshake; connected()
