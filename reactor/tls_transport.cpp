@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "reactor/plain_transport.hpp"
+
 namespace basehttp {
 namespace {
 
@@ -109,11 +111,18 @@ ssize_t TlsTransport::read(int, char* data, size_t size) {
   return failed(status);
 }
 
-ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
+ssize_t TlsTransport::write(int fd, const iovec* vectors, int count, bool more) {
   if (!handshake_done_) {
     ssize_t status = handshake();
     if (status <= 0) return status == 0 ? -EPIPE : status;
   }
+  // Kernel TLS: the kernel frames and encrypts what the socket is given,
+  // and takes exact partial counts. Not through SSL_write_ex: with kernel
+  // TLS OpenSSL keeps no copy of a refused record, only the caller's
+  // address, and resends from it later, by when the OutputQueue may have
+  // moved those bytes and lent the loop's scratch buffer to another
+  // connection, whose bytes would then go out on this one.
+  if (kernel_send_) return sent_or_waits(PlainTransport::write(fd, vectors, count, more));
   // One record's worth: the first piece itself when it fills a record (or
   // is alone), else the leading pieces copied together. Either way it
   // starts with the bytes a refused write was offered, which is what
@@ -140,18 +149,18 @@ ssize_t TlsTransport::write(int, const iovec* vectors, int count, bool) {
   return result == 0 ? -EPIPE : result;
 }
 
-ssize_t TlsTransport::send_file(int, int file, uint64_t offset, size_t length) {
-  for (;;) {
-    clear_stale_errors();
-    errno = 0;  // some of SSL_sendfile's refusals leave it as it was
-    ossl_ssize_t sent = SSL_sendfile(ssl_, file, static_cast<off_t>(offset), length, 0);
-    if (sent >= 0) return sent;
-    // SSL_sendfile takes EINTR for a full socket (a retry after EPOLLOUT,
-    // which may never come: the socket is not full); retry here instead.
-    if (errno == EINTR) continue;
-    ssize_t result = failed(static_cast<int>(sent));
-    return result == 0 ? -EPIPE : result;
+ssize_t TlsTransport::send_file(int fd, int file, uint64_t offset, size_t length) {
+  // What SSL_sendfile does, without its error mapping: sendfile(2) on a
+  // socket whose kernel encrypts (only called while kernel_send_).
+  return sent_or_waits(PlainTransport::send_file(fd, file, offset, length));
+}
+
+ssize_t TlsTransport::sent_or_waits(ssize_t result) {
+  if (result == -EAGAIN || result == -EWOULDBLOCK) {
+    wait_ = TransportWait::kWritable;
+    return -EAGAIN;
   }
+  return result;
 }
 
 int TlsTransport::shutdown_write(int fd) {

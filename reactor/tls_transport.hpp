@@ -5,10 +5,13 @@
 // SSL_write_ex (a record at a time: the Connection writes again until
 // -EAGAIN). Garbage, a failed handshake or any other protocol error is
 // -EPROTO, so the Connection closes; OpenSSL has sent its alert by then
-// where it could. File regions: where the handshake ended with kernel TLS
-// sending (the `tls` module, OpenSSL's SSL_OP_ENABLE_KTLS), SSL_sendfile
-// without a copy through user space; elsewhere the OutputQueue's bounded
-// read-and-write. Only in a build with TLS.
+// where it could. Where the handshake ended with kernel TLS sending (the
+// `tls` module, OpenSSL's SSL_OP_ENABLE_KTLS), the kernel encrypts: writes
+// are plain writev and file regions plain sendfile, without a copy through
+// user space; elsewhere file regions take the OutputQueue's bounded
+// read-and-write. (A TLS 1.3 KeyUpdate the client asks to be answered is
+// then not answered: OpenSSL 3.0 cannot rekey a kernel TLS socket either.)
+// Only in a build with TLS.
 // One per connection, owned by its Connection; loop thread only.
 #pragma once
 
@@ -44,7 +47,7 @@ class TlsTransport final : public Transport {
   int shutdown_write(int fd) override;
   TransportWait wants() const override { return wait_; }
   /// True once the handshake ended with kernel TLS sending: the kernel
-  /// encrypts, so files go out with SSL_sendfile.
+  /// encrypts, so files go out with sendfile(2).
   bool can_send_file() const override { return kernel_send_; }
   ssize_t send_file(int fd, int file, uint64_t offset, size_t length) override;
   /// Nothing to do: with SSL_MODE_RELEASE_BUFFERS (set by TlsContext)
@@ -78,6 +81,8 @@ class TlsTransport final : public Transport {
   ssize_t failed(int status);
   // Goes on with the handshake: 1 when it is done, else as failed().
   ssize_t handshake();
+  // A plain syscall's result under kernel TLS: -EAGAIN waits for kWritable.
+  ssize_t sent_or_waits(ssize_t result);
 
   SSL* ssl_;
   TransportWait wait_ = TransportWait::kReadable;
