@@ -17,6 +17,17 @@ http.server. Configurations are in benchmarks/peers/.
                         connections and against header fields
   compare.py --memory   resident memory per idle keep-alive connection with
                         10,000 of them open
+  compare.py --conformance
+                        how each server handles what the comparison relies
+                        on: keep-alive, 16 pipelined requests, Connection:
+                        close, HTTP/1.0, Date, a request without Host, a bad
+                        request line, HEAD (raw sockets to 127.0.0.1)
+  --servers ...,beast,httplib,microhttpd,pistache
+                        also hello servers of ours written with the C++
+                        libraries Debian ships (benchmarks/peers/*_hello, one
+                        thread each; plaintext and json only): their -dev
+                        packages are installed and the servers built with
+                        -Dpeer_servers=enabled
   --tls                 over HTTPS instead (TLS 1.3 by the clients' choice; TLS
                         1.2 and 1.3 offered), basehttp and nginx on one EC
                         P-256 certificate made for the run with the openssl
@@ -74,7 +85,7 @@ def ensure_tools():
         subprocess.run(command, env=env, check=True, capture_output=True)
 
 
-def build(tls):
+def build(tls, library_peers=False):
     if not os.path.exists(os.path.join(BUILD, "build.ninja")):
         subprocess.run(["meson", "setup", BUILD, "--buildtype=release", "-Dtests=disabled",
                         "-Dexamples=enabled", "-Dbenchmarks=enabled"], cwd=ROOT, check=True,
@@ -82,6 +93,9 @@ def build(tls):
     if tls:  # a tree set up without it (tls=auto finds no OpenSSL: say so now)
         subprocess.run(["meson", "configure", BUILD, "-Dtls=enabled"], check=True,
                        stdout=subprocess.DEVNULL)
+    if library_peers:  # --reconfigure: a tree set up before the option existed knows it then
+        subprocess.run(["meson", "setup", "--reconfigure", BUILD, "-Dpeer_servers=enabled"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["ninja", "-C", BUILD], check=True, stdout=subprocess.DEVNULL)
 
 
@@ -200,6 +214,246 @@ class PythonServer(Peer):
                 "static1m": "/1m.bin"}[scenario]
 
 
+# ---------------------------------------------------------------- C++ libraries
+
+# The Debian (bookworm) package behind each hello server in benchmarks/peers/.
+LIBRARY_PACKAGES = {"beast": "libboost-dev", "httplib": "libcpp-httplib-dev",
+                    "microhttpd": "libmicrohttpd-dev", "pistache": "libpistache-dev"}
+
+
+def unable(peer, scenario):
+    """Why `peer` is not measured in `scenario` (a wrk title, "pipelined" or
+    "memory"), or None: the tables say so instead of giving a number."""
+    return next((why for word, why in getattr(peer, "unable", {}).items() if word in scenario),
+                None)
+
+
+class LibraryPeer(Peer):
+    """A hello server of ours on another C++ library, one thread, GET
+    /plaintext and /json only (benchmarks/peers/<program>.cpp)."""
+    program = ""
+    unable = {"static": "not measured: the hello server serves no files"}
+    wrk_headers = ()  # extra request header fields for wrk
+    note = ""  # what the tables should say about it
+
+    def command(self, port, scenario):
+        return [os.path.join(BUILD, "benchmarks", "peers", self.program), str(port)]
+
+    def built(self):
+        return os.path.exists(self.command(0, "plaintext")[0])
+
+
+class Beast(LibraryPeer):
+    program = "beast_hello"
+    note = "writes no Date header (Beast leaves it to the application)"
+
+
+class Httplib(LibraryPeer):
+    program = "httplib_hello"
+    unable = {**LibraryPeer.unable,
+              "pipelined": "cannot: answers 1 of 16 pipelined, then closes after 5 s",
+              "memory": "cannot: an open connection holds the only worker thread"}
+    note = ("one worker thread (ThreadPool(1)) serves one connection at a time, blocking on it "
+            "until it closes, and closes it after 5 requests (keep_alive_max_count), so wrk's 64 "
+            "connections take turns; --cost raises the count, its one connection carrying every "
+            "request; pipelined requests after the first are lost (the keep-alive wait polls "
+            "the socket, not the bytes already read), and 10,000 idle connections would need "
+            "10,000 workers")
+    one_connection = False  # set by --cost
+
+    def command(self, port, scenario):
+        extra = ["--keep-alive-max", "1000000000"] if self.one_connection else []
+        return super().command(port, scenario) + extra
+
+
+class Microhttpd(LibraryPeer):
+    program = "microhttpd_hello"
+    note = ("most of its instructions are one memset per request that clears the connection's "
+            "32 KiB memory pool; glibc does it with `rep stosb`, which callgrind counts a byte "
+            "at a time, so its count overstates its CPU time (compare wrk's CPU us/req)")
+
+
+class Pistache(LibraryPeer):
+    program = "pistache_hello"
+    unable = {**LibraryPeer.unable,
+              "pipelined": "cannot: answers 1 of 16 pipelined, never the rest"}
+    note = ("answers an HTTP/1.1 request that has no Connection field with `Connection: Close` "
+            "but keeps the connection open, so wrk reconnects for every request; "
+            "pistache-keepalive is the same server with `Connection: keep-alive` in wrk's "
+            "requests")
+
+
+class PistacheKeepAlive(Pistache):
+    wrk_headers = ("Connection: keep-alive",)
+    note = "pistache, with `Connection: keep-alive` in every request wrk sends"
+
+
+LIBRARY_PEERS = {"beast": Beast, "httplib": Httplib, "microhttpd": Microhttpd,
+                 "pistache": Pistache, "pistache-keepalive": PistacheKeepAlive}
+
+
+def ensure_libraries(names):
+    """Installs the -dev packages of the library peers asked for; one that
+    fails to install leaves its peer unbuilt (blocked), not the run."""
+    wanted = sorted({LIBRARY_PACKAGES[name.split("-")[0]] for name in names
+                     if name in LIBRARY_PEERS})
+    missing = [package for package in wanted if "install ok installed" not in subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True).stdout]
+    if not missing:
+        return bool(wanted)
+    if os.geteuid() != 0:
+        sys.exit(f"compare.py: missing {' '.join(missing)}; install them (root needed)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for package in missing:
+        log(f"installing {package}")
+        command = ["apt-get", "install", "-y", "--no-install-recommends", package]
+        if subprocess.run(command, env=env, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
+            if subprocess.run(command, env=env, capture_output=True).returncode != 0:
+                log(f"blocked: apt-get install {package} failed")
+    return True
+
+
+def library_versions(peers):
+    packages = sorted({LIBRARY_PACKAGES[peer.name.split("-")[0]] for peer in peers
+                       if isinstance(peer, LibraryPeer)})
+    if not packages:
+        return ""
+    versions = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Version}, ", *packages],
+                              capture_output=True, text=True).stdout
+    return "; " + versions.rstrip(", ")
+
+
+def print_notes(peers):
+    notes = [f"- {peer.name}: {peer.note}" for peer in peers if getattr(peer, "note", "")]
+    if notes:
+        print("\n" + "\n".join(notes))
+
+
+# ---------------------------------------------------------------- --conformance
+
+IMF_FIXDATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
+                         r"Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT")
+
+
+def read_responses(sock, count, head=False, timeout=3.0):
+    """Up to `count` responses from `sock`: ([(status line, {field: value},
+    body)], how it ended: "complete", "closed", "reset" or "stalled")."""
+    data, responses = b"", []
+    deadline = time.monotonic() + timeout
+    while True:
+        while len(responses) < count:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            lines = data[:end].decode("latin-1").split("\r\n")
+            fields = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                fields.setdefault(name.strip().lower(), value.strip())
+            length = 0 if head else int(fields.get("content-length", "0"))
+            if len(data) < end + 4 + length:
+                break
+            responses.append((lines[0], fields, data[end + 4:end + 4 + length]))
+            data = data[end + 4 + length:]
+        if len(responses) == count:
+            return responses, "complete" if not data else "extra bytes"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return responses, "stalled"
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return responses, "stalled"
+        except ConnectionResetError:
+            return responses, "reset"
+        if not chunk:
+            return responses, "closed"
+        data += chunk
+
+
+def closed_by_server(sock, timeout=2.0):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def probe(port):
+    """One server's answers to what the comparison relies on, as table cells."""
+    get = b"GET /plaintext HTTP/1.1\r\nHost: b\r\n\r\n"
+
+    def exchange(request, count=1, head=False, again=False):
+        """Responses to `request` and what the connection did next: with
+        `again`, whether the same request is answered on it once more; else
+        whether the server closes it."""
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+            sock.sendall(request)
+            responses, end = read_responses(sock, count, head)
+            if end != "complete":
+                return responses, "body sent" if head and end == "extra bytes" else end
+            if head:  # a body sent after HEAD's head would come before this status line
+                sock.sendall(get)
+                after, _ = read_responses(sock, 1)
+                body_sent = not (after and after[0][0].startswith("HTTP/1.1 200"))
+                return responses, "body sent" if body_sent else "no body"
+            if again:
+                sock.sendall(request)
+                more, more_end = read_responses(sock, 1)
+                return responses, "kept open" if more else f"then {more_end}"
+            return responses, "closed" if closed_by_server(sock) else "left open"
+
+    def status(responses, end):
+        return (responses[0][0].split(" ", 1)[1] if responses else "no response") + f", {end}"
+
+    def field(responses, name):
+        return responses[0][1].get(name, f"no {name.title()}") if responses else "no response"
+
+    cells = {}
+    responses, end = exchange(get, again=True)
+    cells["keep-alive (HTTP/1.1)"] = f"{field(responses, 'connection')}, {end}"
+    date = responses[0][1].get("date") if responses else None
+    cells["Date"] = "missing" if date is None else \
+        ("IMF-fixdate" if IMF_FIXDATE.fullmatch(date) else f"bad: {date}")
+    cells["Server"] = field(responses, "server")
+    responses, end = exchange(get * 16, 16, again=True)
+    ordered = all(r[0].startswith("HTTP/1.1 200") and r[2] == PLAINTEXT for r in responses)
+    cells["16 pipelined"] = f"{len(responses)} of 16{'' if ordered else ' out of order'}, {end}"
+    responses, end = exchange(b"GET /plaintext HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+    cells["Connection: close"] = f"{field(responses, 'connection')}, {end}"
+    responses, end = exchange(b"GET /plaintext HTTP/1.0\r\n\r\n")
+    version = responses[0][0].split(" ")[0] if responses else ""
+    cells["HTTP/1.0"] = f"{version} {field(responses, 'connection')}, {end}"
+    responses, end = exchange(b"GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                              again=True)
+    cells["HTTP/1.0 keep-alive"] = f"{field(responses, 'connection')}, {end}"
+    cells["no Host (needs 400)"] = status(*exchange(b"GET /plaintext HTTP/1.1\r\n\r\n"))
+    cells["bad request line"] = status(*exchange(b"GARBAGE\r\n\r\n"))
+    responses, end = exchange(b"HEAD /plaintext HTTP/1.1\r\nHost: b\r\n\r\n", head=True)
+    cells["HEAD"] = f"{status(responses, end)}, Content-Length {field(responses, 'content-length')}"
+    return cells
+
+
+def conformance(peers):
+    rows = []
+    for peer in peers:
+        port = free_port()
+        with Running(peer.command(port, "plaintext"), port, ("taskset", "-c", SERVER_CPU)):
+            rows.append((peer.name, probe(port)))
+        log(f"  {peer.name}: {rows[-1][1]}")
+    checks = list(rows[0][1])
+    print("\nwhat each server does with requests the comparison relies on (raw sockets; "
+          "'stalled': nothing more within 3 s)\n")
+    print("| check | " + " | ".join(name for name, _ in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    for check in checks:
+        print(f"| {check} | " + " | ".join(cells[check] for _, cells in rows) + " |")
+
+
 class Running:
     """A started server; stops it (SIGTERM, then SIGKILL) on exit."""
 
@@ -294,14 +548,17 @@ def parse_wrk(text):
     return float(rate.group(1)), latency(50), latency(99), int(count.group(1)) if count else 0
 
 
-def run_wrk(url, seconds, connections, depth):
+def run_wrk(url, seconds, connections, depth, headers=()):
     command = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-               "--latency", url]
+               "--latency", *[f"-H{field}" for field in headers], url]
     if depth > 1:
         command[-1:-1] = ["-s", os.path.join(PEERS, "pipeline.lua")]
         command += ["--", str(depth)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    return parse_wrk(result.stdout)
+    # Errors make a rate meaningless; the table marks the row.
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", result.stdout))
+    errors += sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", result.stdout))
+    return (*parse_wrk(result.stdout), errors)
 
 
 SCENARIOS = [
@@ -320,29 +577,39 @@ def throughput(peers, args):
         if args.only and args.only not in title:
             continue
         for peer in peers:
+            if unable(peer, title):
+                rows.append((title, peer.name, None, unable(peer, title), 0, 0))
+                continue
             port = free_port()
             wrap = ("taskset", "-c", SERVER_CPU)
+            headers = getattr(peer, "wrk_headers", ())
             with Running(peer.command(port, endpoint), port, wrap) as run:
                 url = f"{scheme(peer)}://127.0.0.1:{port}{peer.path(endpoint)}"
-                run_wrk(url, 1, connections, depth)  # warm up
+                run_wrk(url, 1, connections, depth, headers)  # warm up
                 cpu = cpu_seconds(run.pid())
-                runs = [run_wrk(url, args.duration, connections, depth) for _ in range(args.runs)]
+                runs = [run_wrk(url, args.duration, connections, depth, headers)
+                        for _ in range(args.runs)]
                 cpu = cpu_seconds(run.pid()) - cpu
+            errors = sum(r[4] for r in runs)
             rate = statistics.median(r[0] for r in runs)
             p50 = statistics.median(r[1] for r in runs)
             p99 = statistics.median(r[2] for r in runs)
             # The server's CPU time per request: unlike the rate, it hardly
             # depends on how much of the CPU a shared machine leaves it.
             cost = cpu * 1e6 / max(1, sum(r[3] for r in runs))
-            rows.append((title, peer.name, rate, p50, p99, cost))
+            rows.append((title, peer.name + (f" ({errors:,} wrk errors)" if errors else ""), rate,
+                         p50, p99, cost))
             log(f"  {title:<24} {peer.name:<9} {rate:>11,.0f} req/s  p50 {p50:.3f} ms  "
-                f"p99 {p99:.3f} ms  {cost:,.1f} us CPU/req")
+                f"p99 {p99:.3f} ms  {cost:,.1f} us CPU/req{f'  {errors} errors' if errors else ''}")
     print(f"\nwrk{' over HTTPS' if args.tls else ''}, {args.runs} runs of {args.duration} s each "
           f"(medians); server on CPU {SERVER_CPU}, wrk -t1 on CPU {CLIENT_CPU}\n")
     print("| scenario | server | req/s | p50 ms | p99 ms | req/s / nginx | server CPU us/req "
           "| / nginx |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for title, name, rate, p50, p99, cost in rows:
+        if rate is None:  # p50 holds why
+            print(f"| {title} | {name} | {p50} | | | | | |")
+            continue
         nginx = next((r for r in rows if r[0] == title and r[1] == "nginx"), None)
         ratio = f"{rate / nginx[2]:.2f}x" if nginx else "-"
         cost_ratio = f"{cost / nginx[5]:.2f}" if nginx else "-"
@@ -352,6 +619,7 @@ def throughput(peers, args):
             latency = f"{p50:.3f} | {p99:.3f}"
         print(f"| {title} | {name} | {rate:,.0f} | {latency} | {ratio} | {cost:,.1f} | "
               f"{cost_ratio} |")
+    print_notes(peers)
     if args.tls:
         handshakes(peers, args)
 
@@ -452,6 +720,11 @@ def strace_calls(peer, requests, depth, workdir):
     raise RuntimeError("no strace total in " + out)
 
 
+def figure(value, spec):
+    """A measured value, or the text that says why there is none."""
+    return format(value, spec) if isinstance(value, float) else value
+
+
 def per_request(measure, small, large):
     return (measure(large) - measure(small)) / (large - small)
 
@@ -494,12 +767,15 @@ def cost(peers, args, workdir):
             a, b = n1 // 20, n2 // 20  # ~25x slower per request; keep the run short
         else:
             a, b = n1, n2
-        instructions = per_request(lambda n: callgrind_total(peer, n, 16, workdir), a, b)
-        syscalls16 = per_request(lambda n: strace_calls(peer, n, 16, workdir), a, b)
+        peer.one_connection = True  # every request on one connection (cpp-httplib closes at 5)
+        cannot = unable(peer, "pipelined")  # the row says why instead
+        instructions = cannot or per_request(lambda n: callgrind_total(peer, n, 16, workdir), a, b)
+        syscalls16 = cannot or per_request(lambda n: strace_calls(peer, n, 16, workdir), a, b)
         syscalls1 = per_request(lambda n: strace_calls(peer, n, 1, workdir), a, b)
         rows.append((peer.name, instructions, syscalls16, syscalls1))
-        log(f"  {peer.name:<9} {instructions:>9,.0f} instr/req  {syscalls16:.3f} syscalls/req "
-            f"(16 pipelined)  {syscalls1:.2f} (no pipelining)")
+        log(f"  {peer.name:<9} {figure(instructions, ',.0f'):>9} instr/req  "
+            f"{figure(syscalls16, '.3f')} syscalls/req (16 pipelined)  {syscalls1:.2f} "
+            f"(no pipelining)")
     print(f"\nplaintext, one connection; instructions by callgrind (16 pipelined), syscalls by "
           f"strace -c -f; per request = difference between {n1} and {n2} requests\n")
     print("| server | instructions/request | / nginx | syscalls/request, 16 pipelined | "
@@ -507,10 +783,14 @@ def cost(peers, args, workdir):
     print("|---|---:|---:|---:|---:|")
     nginx = next((r[1] for r in rows if r[0] == "nginx"), None)
     for name, instructions, syscalls16, syscalls1 in rows:
-        ratio = f"{instructions / nginx:.3f}" if nginx else "-"
-        print(f"| {name} | {instructions:,.0f} | {ratio} | {syscalls16:.3f} | {syscalls1:.2f} |")
+        ratio = f"{instructions / nginx:.3f}" if nginx and isinstance(instructions, float) else "-"
+        print(f"| {name} | {figure(instructions, ',.0f')} | {ratio} | {figure(syscalls16, '.3f')} "
+              f"| {syscalls1:.2f} |")
+    print_notes(peers)
 
-    basehttp = next(p for p in peers if p.name == "basehttp")
+    basehttp = next((p for p in peers if p.name == "basehttp"), None)
+    if basehttp is None:
+        return
     print("\nbasehttp, instructions/request as work grows (16 pipelined):\n")
     print("| open idle connections | header fields | instructions/request |")
     print("|---:|---:|---:|")
@@ -616,6 +896,9 @@ def memory(peers, args):
     client_tls.check_hostname = False
     client_tls.verify_mode = ssl.CERT_NONE
     for peer in peers:
+        if unable(peer, "memory"):
+            print(f"| {peer.name} | {unable(peer, 'memory')} | | |")
+            continue
         port = free_port()
         with Running(peer.command(port, "plaintext"), port, ("taskset", "-c", SERVER_CPU)) as run:
             before = resident_kib(run.pid())
@@ -657,6 +940,9 @@ def main():
     parser.add_argument("--threads", action="store_true",
                         help="basehttp with 1 and 2 event loops (ServerOptions::threads)")
     parser.add_argument("--python", action="store_true", help="include Python's http.server")
+    parser.add_argument("--conformance", action="store_true",
+                        help="how each server handles pipelining, Connection, HTTP/1.0, Date, "
+                             "a missing Host, a bad request line and HEAD")
     parser.add_argument("--tls", action="store_true",
                         help="over HTTPS, with full handshakes per second (basehttp, nginx)")
     parser.add_argument("--servers", help="default basehttp,nginx,h2o (basehttp,nginx with --tls)")
@@ -668,22 +954,28 @@ def main():
     args = parser.parse_args()
 
     ensure_tools()
-    build(args.tls)
+    servers = args.servers or ("basehttp,nginx" if args.tls else "basehttp,nginx,h2o")
+    build(args.tls, ensure_libraries(servers.split(",")))
     raise_file_limit()
     with tempfile.TemporaryDirectory(prefix="basehttp-compare-") as workdir:
         files = os.path.join(workdir, "files")
         make_files(files)
-        kinds = {"basehttp": Basehttp, "nginx": Nginx, "h2o": H2o, "python": PythonServer}
-        servers = args.servers or ("basehttp,nginx" if args.tls else "basehttp,nginx,h2o")
+        kinds = {"basehttp": Basehttp, "nginx": Nginx, "h2o": H2o, "python": PythonServer,
+                 **LIBRARY_PEERS}
         names = servers.split(",") + (["python"] if args.python else [])
         peers = [kinds[name](name, workdir, files) for name in names]
+        for peer in [p for p in peers if isinstance(p, LibraryPeer) and not p.built()]:
+            print(f"blocked: {peer.name}: {peer.command(0, '')[0]} was not built "
+                  f"(is {LIBRARY_PACKAGES[peer.name.split('-')[0]]} installed?)")
+            peers.remove(peer)
         if args.tls:
             certificate = Certificate(workdir)
             for peer in peers:
                 peer.tls = certificate
         print(f"machine: {os.cpu_count()} CPUs, {os.uname().release}; "
               f"{subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip()}; "
-              f"{subprocess.run(['h2o', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
+              f"{subprocess.run(['h2o', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}"
+              f"{library_versions(peers)}")
         if args.threads:
             scaling(args, workdir, files)
         elif args.cost:
@@ -692,6 +984,8 @@ def main():
             metrics_cost(args, workdir, files)
         elif args.memory:
             memory(peers, args)
+        elif args.conformance:
+            conformance(peers)
         else:
             throughput(peers, args)
 
