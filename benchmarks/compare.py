@@ -237,6 +237,8 @@ class LibraryPeer(Peer):
     note = ""  # what the tables should say about it
 
     def command(self, port, scenario):
+        if self.tls:
+            raise SystemExit(f"compare.py: {self.name}: its hello server has no HTTPS")
         return [os.path.join(BUILD, "benchmarks", "peers", self.program), str(port)]
 
     def built(self):
