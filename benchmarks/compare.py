@@ -270,8 +270,8 @@ class Httplib(LibraryPeer):
     note = ("one worker thread (ThreadPool(1)) serves one connection at a time, blocking on it "
             "until it closes, and closes it after 5 requests (keep_alive_max_count), so wrk's 64 "
             "connections take turns; --cost raises the count, its one connection carrying every "
-            "request; pipelined requests after the first are lost (the keep-alive wait polls "
-            "the socket, not the bytes already read), and 10,000 idle connections would need "
+            "request; pipelined requests after the first are lost (read with the first, then "
+            "dropped; the keep-alive wait polls the socket), and 10,000 idle connections would need "
             "10,000 workers")
     one_connection = False  # set by --cost
 
