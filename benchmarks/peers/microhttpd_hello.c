@@ -30,9 +30,10 @@ static enum MHD_Result answer(void* closure, struct MHD_Connection* connection, 
   (void)version;
   (void)upload;
   (void)upload_size;
-  /* As the manual's examples do: the first call only sees the header; the
-   * answer goes on the second, once the request is complete, else the
-   * library closes the connection after the response. */
+  /* As the library's minimal_example.c does: the first call only sees the
+   * header and the answer goes on the second, once the request is complete.
+   * Answering on the first call makes the library send `Connection: close`
+   * and close every connection after its response. */
   static int first_call_mark;
   if (*state != &first_call_mark) {
     *state = &first_call_mark;
