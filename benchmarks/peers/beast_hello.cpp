@@ -2,8 +2,8 @@
 // Boost.Beast the way its asynchronous server example does it: one
 // io_context run by one thread, a session per connection that reads a
 // request, writes its response and reads the next while keep-alive holds.
-// The request and response objects live in the session and are reused, and
-// the read buffer is a flat_buffer, as the example's notes advise for speed.
+// The request and response live in the session and are reset before each
+// use, and the read buffer is a flat_buffer, all as in the example.
 // The socket is a plain tcp::socket, not the example's beast::tcp_stream
 // with a 30 s timer per operation: no idle timeout, slightly less work.
 // Beast writes no Date header of its own; none is added here (the
