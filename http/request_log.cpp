@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "http/log_escape.hpp"
+#include "http/log_writer.hpp"
 
 namespace basehttp {
 namespace {
@@ -14,6 +15,8 @@ constexpr std::string_view kAfterAddress = " - - [";
 constexpr std::string_view kAfterTime = "] ";
 // Room for the prefix: address, the time in its brackets, the separators.
 constexpr size_t kPrefixBytes = RequestLog::kAddressSize + 40 + 16;
+// A loop's batch: lines beyond it in one iteration are handed over early.
+constexpr size_t kBatchBytes = 64 * 1024;
 
 // Same host, port aside: a client's next connection logs the same text.
 bool same_host(const SocketAddress& a, const SocketAddress& b) {
@@ -41,11 +44,57 @@ size_t RequestLog::format_address(const SocketAddress& client, char* out) {
   return client.host_to(out);
 }
 
-RequestLog::RequestLog(const LogSink& sink) : sink_(sink) {
+RequestLog::RequestLog(const LogSink& sink, EventLoop& loop, uint64_t& dropped)
+    : sink_(sink), loop_(loop), dropped_(dropped) {
   if (!sink_) return;
+  if (const auto* writer_sink = sink_.target<LogWriterSink>()) {
+    sink_writer_ = &writer_sink->get();
+    return;
+  }
   // Most lines fit at once: growing is for long request lines and messages.
   line_.resize(4096);
   message_.resize(512);
+}
+
+RequestLog::~RequestLog() {
+  flush();
+  if (hook_ != 0) loop_.remove_iteration_hook(hook_);
+}
+
+void RequestLog::flush() {
+  if (batched_ == 0) return;
+  dropped_ += batch_writer_->append(std::string_view(batch_.data(), batched_));
+  batched_ = 0;
+}
+
+char* RequestLog::reserve(LogWriter* writer, size_t bytes) {
+  if (hook_ == 0) {
+    // Made on first use, so a server that never logs costs its loop nothing.
+    batch_.resize(kBatchBytes);
+    hook_ = loop_.add_iteration_hook([this] { flush(); });
+  }
+  if (writer != batch_writer_ || batched_ + bytes > batch_.size()) {
+    flush();
+    batch_writer_ = writer;
+    if (bytes > batch_.size()) batch_.resize(bytes);
+  }
+  return batch_.data() + batched_;
+}
+
+void RequestLog::queue_line(LogWriter& writer, std::string_view line) {
+  std::memcpy(reserve(&writer, line.size()), line.data(), line.size());
+  batched_ += line.size();
+  if (!loop_.running_in_this_thread()) flush();
+}
+
+void RequestLog::end_line(size_t length) {
+  if (sink_writer_ == nullptr) {
+    sink_(std::string_view(line_start_, length));
+    return;
+  }
+  batched_ += length;
+  // Outside run() no iteration ends to hand the line on.
+  if (!loop_.running_in_this_thread()) flush();
 }
 
 std::string_view RequestLog::address_text(const SocketAddress& client) {
@@ -60,8 +109,14 @@ std::string_view RequestLog::address_text(const SocketAddress& client) {
 size_t RequestLog::begin_line(const SocketAddress& client, std::time_t now, size_t message_bytes) {
   // Escaping writes at most 4 bytes per byte; the rest is a short tail.
   size_t needed = kPrefixBytes + 4 * message_bytes + 64;
-  if (line_.size() < needed) line_.resize(needed);
-  char* out = line_.data();
+  if (sink_writer_ != nullptr) {
+    line_start_ = reserve(sink_writer_, needed);
+  } else {
+    if (line_.size() < needed) line_.resize(needed);
+    line_start_ = line_.data();
+  }
+  line_room_ = needed;
+  char* out = line_start_;
   size_t n = 0;
   auto put = [&](std::string_view text) {
     std::memcpy(out + n, text.data(), text.size());
@@ -77,6 +132,8 @@ size_t RequestLog::begin_line(const SocketAddress& client, std::time_t now, size
 void RequestLog::vlog(const SocketAddress& client, std::time_t now, const char* format,
                       va_list args) {
   if (!sink_) return;
+  // Rare (log_message, errors): formatted once into message_, then escaped.
+  if (message_.empty()) message_.resize(512);
   va_list copy;
   va_copy(copy, args);
   int length = std::vsnprintf(message_.data(), message_.size(), format, copy);
@@ -88,9 +145,9 @@ void RequestLog::vlog(const SocketAddress& client, std::time_t now, const char* 
   }
   std::string_view message(message_.data(), static_cast<size_t>(length));
   size_t n = begin_line(client, now, message.size());
-  n += escape_for_log(message, line_.data() + n, line_.size() - n).written;
-  line_[n++] = '\n';
-  sink_(std::string_view(line_.data(), n));
+  n += escape_for_log(message, line_start_ + n, line_room_ - n).written;
+  line_start_[n++] = '\n';
+  end_line(n);
 }
 
 void RequestLog::log(const SocketAddress& client, std::time_t now, const char* format, ...) {
@@ -106,24 +163,25 @@ void RequestLog::log_request(const SocketAddress& client, std::time_t now,
   // The message as log_message("\"%s\" %s %s") would make it, without
   // printf: only the request line has bytes that escaping changes.
   size_t n = begin_line(client, now, request_line.size());
-  char* out = line_.data();
+  char* out = line_start_;
+  char* end = out + line_room_;
   out[n++] = '"';
-  n += escape_for_log(request_line, out + n, line_.size() - n).written;
+  n += escape_for_log(request_line, out + n, line_room_ - n).written;
   out[n++] = '"';
   out[n++] = ' ';
   if (code > 0) {
-    n = static_cast<size_t>(std::to_chars(out + n, out + line_.size(), code).ptr - out);
+    n = static_cast<size_t>(std::to_chars(out + n, end, code).ptr - out);
   } else {
     out[n++] = '-';
   }
   out[n++] = ' ';
   if (size >= 0) {
-    n = static_cast<size_t>(std::to_chars(out + n, out + line_.size(), size).ptr - out);
+    n = static_cast<size_t>(std::to_chars(out + n, end, size).ptr - out);
   } else {
     out[n++] = '-';
   }
   out[n++] = '\n';
-  sink_(std::string_view(out, n));
+  end_line(n);
 }
 
 }  // namespace basehttp

@@ -1,19 +1,12 @@
 #include "handlers/operations/access_log.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <system_error>
 
 #include "http/log_escape.hpp"
 #include "http/log_time.hpp"
 #include "http/request_log.hpp"
-#include "http/server.hpp"
 
 namespace basehttp {
 namespace {
@@ -72,45 +65,11 @@ std::string_view combined_time(std::time_t now) {
 
 }  // namespace
 
-AccessLog::AccessLog(AccessLogOptions options) : options_(std::move(options)) {
-  open_file();
-  pending_.reserve(options_.buffer_bytes);
-  writer_ = std::thread([this] { run_writer(); });
-}
-
-AccessLog::~AccessLog() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
-}
-
-void AccessLog::open_file() {
-  if (options_.path.empty()) {
-    fd_ = STDERR_FILENO;
-    return;
-  }
-  FileDescriptor file(
-      ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
-  if (!file) throw std::system_error(errno, std::generic_category(), "open " + options_.path);
-  file_ = std::move(file);
-  fd_ = file_.get();
-}
+AccessLog::AccessLog(AccessLogOptions options)
+    : writer_(LogWriterOptions{std::move(options.path), options.buffer_bytes}) {}
 
 void AccessLog::append(std::string_view line) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (pending_.size() + line.size() > options_.buffer_bytes) {
-      ++dropped_;
-      return;
-    }
-    wake = pending_.empty();
-    pending_.append(line);
-  }
-  if (wake) wake_.notify_one();  // otherwise the writer has been told already
+  writer_.append(line);
 }
 
 void AccessLog::log_combined(const RequestHandler& handler) {
@@ -119,7 +78,7 @@ void AccessLog::log_combined(const RequestHandler& handler) {
   char address[RequestLog::kAddressSize];
   out.put(std::string_view(address, RequestLog::format_address(handler.client_address(), address)));
   out.put(" - - ");
-  out.put(combined_time(handler.server().loop().wall_seconds()));
+  out.put(combined_time(handler.wall_seconds()));
   out.put(" \"");
   std::string_view request_line = handler.requestline();
   if (request_line.empty()) {
@@ -154,7 +113,7 @@ void AccessLog::log_combined(const RequestHandler& handler) {
     std::memcpy(line + length - kCut.size(), kCut.data(), kCut.size());
   }
   line[length++] = '\n';
-  append(std::string_view(line, length));
+  handler.queue_log_line(writer_, std::string_view(line, length));
 }
 
 RequestLogger AccessLog::combined_logger() {
@@ -162,83 +121,19 @@ RequestLogger AccessLog::combined_logger() {
 }
 
 LogSink AccessLog::sink() {
-  return [this](std::string_view line) { append(line); };
+  return LogWriterSink{&writer_};
 }
 
 void AccessLog::reopen() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    reopen_ = true;
-  }
-  wake_.notify_one();
+  writer_.reopen();
 }
 
 uint64_t AccessLog::dropped_lines() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return dropped_;
+  return writer_.dropped_lines();
 }
 
 void AccessLog::flush() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (pending_.empty() && written_batches_ == queued_batches_) return;
-  uint64_t target = queued_batches_ + (pending_.empty() ? 0 : 1);
-  wake_.notify_one();
-  written_.wait(lock, [&] { return written_batches_ >= target; });
-}
-
-void AccessLog::write_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a full disk: these lines are lost, the next batch tries again
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-void AccessLog::run_writer() {
-  // Signals are the loops' business (a signalfd blocks them in their
-  // threads only): this thread must never be the one the kernel picks.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  // Swapped with pending_ under the lock: both keep their capacity, so
-  // neither side allocates once both have grown.
-  std::string batch;
-  batch.reserve(options_.buffer_bytes);
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [this] { return stop_ || reopen_ || !pending_.empty(); });
-    bool reopen = reopen_;
-    reopen_ = false;
-    batch.swap(pending_);
-    uint64_t dropped = dropped_ - dropped_reported_;
-    dropped_reported_ = dropped_;
-    bool stopping = stop_;
-    ++queued_batches_;
-    lock.unlock();
-
-    if (reopen && !options_.path.empty()) {
-      try {
-        open_file();
-      } catch (const std::system_error& error) {
-        // Keep writing to the file open before rather than lose the log.
-        std::fprintf(stderr, "access log: %s\n", error.what());
-      }
-    }
-    write_all(batch);
-    batch.clear();
-    if (dropped != 0) {
-      char note[96];
-      int n = std::snprintf(note, sizeof(note), "access log: %llu lines dropped (buffer full)\n",
-                            static_cast<unsigned long long>(dropped));
-      write_all(std::string_view(note, static_cast<size_t>(n)));
-    }
-
-    lock.lock();
-    written_batches_ = queued_batches_;
-    written_.notify_all();
-    if (stopping && pending_.empty()) return;
-  }
+  writer_.flush();
 }
 
 }  // namespace basehttp

@@ -8,11 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <regex>
 #include <string>
 
+#include "handlers/operations/access_log.hpp"
+#include "http/log_writer.hpp"
 #include "tests/support/allocation_counter.hpp"
 #include "tests/support/hello_handlers.hpp"
 #include "tests/support/in_process_exchange.hpp"
@@ -197,6 +201,8 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     {
       StderrToFile redirect;
       allocations = steady_allocations(exchange, batch);
+      // The lines are the writer thread's to write: wait for it.
+      ASSERT_TRUE(stderr_log_writer().flush(std::chrono::seconds(30)));
       redirect.restore();
       logged = redirect.contents();
     }
@@ -206,6 +212,48 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     std::string_view first(logged.data(), first_end + 1);
     EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
     EXPECT_EQ(logged.size(), 1100u * 16 * first.size());
+  }
+}
+
+// basehttpd --combined / --access-log FILE: lines batched for the
+// AccessLog's writer, in both formats; nothing dropped, every line written.
+TEST(SteadyStateAccessLogFile, AllocatesNothingPerRequest) {
+  for (bool combined : {false, true}) {
+    char path[] = "/tmp/allocation_test_access_XXXXXX";
+    int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    uint64_t allocations;
+    {
+      AccessLog log({path, 64 * 1024 * 1024});
+      HandlerTable table = testing::hello_handlers(testing::ResponseStyle::kRespond);
+      ServerOptions options;
+      if (combined) {
+        options.request_logger = log.combined_logger();
+      } else {
+        options.log_sink = log.sink();
+      }
+      InProcessExchange exchange(table, options);
+      allocations = steady_allocations(exchange, requests("/plaintext", 16));
+      log.flush();
+      EXPECT_EQ(log.dropped_lines(), 0u);
+    }
+    EXPECT_EQ(allocations, 0u) << (combined ? "combined" : "python") << ", over 16000 requests";
+    std::string text;
+    char chunk[65536];
+    ssize_t n;
+    while ((n = ::read(fd, chunk, sizeof(chunk))) > 0)
+      text.append(chunk, static_cast<size_t>(n));
+    ::close(fd);
+    ::unlink(path);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1100 * 16);
+    std::string_view first(text.data(), text.find('\n') + 1);
+    if (combined) {
+      EXPECT_EQ(first.find("127.0.0.1 - - ["), 0u) << first;
+      EXPECT_NE(first.find("] \"GET /plaintext HTTP/1.1\" 200 13 \"-\" \"-\"\n"), std::string::npos)
+          << first;
+    } else {
+      EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
+    }
   }
 }
 
