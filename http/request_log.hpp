@@ -74,7 +74,9 @@ class RequestLog {
   void end_line(size_t length);
   /// Room for `bytes` at the batch's end for `writer`; returns where.
   char* reserve(LogWriter* writer, size_t bytes);
-  std::string_view address_text(const SocketAddress& client);
+  char* reserve_slow(LogWriter* writer, size_t bytes);
+  /// prefix_ for `client` at `now`.
+  void make_prefix(const SocketAddress& client, std::time_t now);
 
   const LogSink& sink_;
   EventLoop& loop_;
@@ -87,9 +89,14 @@ class RequestLog {
   char* line_start_ = nullptr;  // where the line being made goes
   size_t line_room_ = 0;
   LogTime time_{LogTime::Format::kPython};
-  SocketAddress last_client_;  // whose host address_ holds
-  size_t address_length_ = 0;
-  char address_[kAddressSize] = {};
+  // "<address> - - [<time>] ", made again when the second or the client's
+  // host changes, copied whole (a fixed size: no call) into each line.
+  static constexpr size_t kPrefixBytes = 96;
+  static_assert(kAddressSize + 40 <= kPrefixBytes);
+  SocketAddress last_client_;  // whose host prefix_ holds
+  std::time_t prefix_second_ = 0;
+  size_t prefix_length_ = 0;  // 0: none made yet
+  char prefix_[kPrefixBytes] = {};
   std::string line_;     // the line being assembled; its size is its capacity
   std::string message_;  // vlog's printf output before escaping; same
 };
