@@ -16,8 +16,10 @@ constexpr std::string_view kAfterTime = "] ";
 // A loop's batch: lines beyond it in one iteration are handed over early.
 constexpr size_t kBatchBytes = 64 * 1024;
 
-// Same host, port aside: a client's next connection logs the same text.
-bool same_host(const SocketAddress& a, const SocketAddress& b) {
+}  // namespace
+
+// A client's next connection logs the same text.
+bool RequestLog::same_host(const SocketAddress& a, const SocketAddress& b) {
   if (a.family() != b.family()) return false;
   if (a.family() == AF_INET) {
     return std::memcmp(&reinterpret_cast<const sockaddr_in*>(a.get())->sin_addr,
@@ -31,8 +33,6 @@ bool same_host(const SocketAddress& a, const SocketAddress& b) {
   }
   return true;  // unix, or no address: no host to tell apart
 }
-
-}  // namespace
 
 size_t RequestLog::format_address(const SocketAddress& client, char* out) {
   if (client.is_unix()) {

@@ -38,6 +38,9 @@ class RequestLog {
   /// bytes, no NUL) and returns its length: the numeric host ("127.0.0.1",
   /// "::1"); "unix:" for a unix-domain peer, which has no host.
   static size_t format_address(const SocketAddress& client, char* out);
+  /// True when both have the same host, ports aside: their log lines show
+  /// the same address text.
+  static bool same_host(const SocketAddress& a, const SocketAddress& b);
 
   /// Lines go to `sink`, which must outlive this (the server's
   /// options().log_sink); an empty sink turns the log off. A sink gets a

@@ -1,6 +1,7 @@
 #include "handlers/operations/access_log.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -45,8 +46,8 @@ class LineWriter {
   }
   void put_number(uint64_t value) {
     char digits[24];
-    int n = std::snprintf(digits, sizeof(digits), "%llu", static_cast<unsigned long long>(value));
-    put(std::string_view(digits, static_cast<size_t>(n)));
+    char* end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    put(std::string_view(digits, static_cast<size_t>(end - digits)));
   }
   size_t length(const char* begin) const { return static_cast<size_t>(cursor_ - begin); }
   bool full() const { return cursor_ == end_; }
@@ -56,12 +57,32 @@ class LineWriter {
   char* end_;
 };
 
-// "[01/Dec/2026:18:02:55 +0000]" for the loop's second, formatted once per
-// second per thread (strftime and the time zone lookup are not cheap).
-std::string_view combined_time(std::time_t now) {
-  thread_local LogTime time(LogTime::Format::kCombined);
-  return time.text(now);
-}
+// "<address> - - [01/Dec/2026:18:02:55 +0000]" for a client at the loop's
+// second, made again per thread only when the second or the client's host
+// changes: strftime, the time zone lookup and inet_ntop are not cheap.
+class CombinedPrefix {
+ public:
+  std::string_view text(const SocketAddress& client, std::time_t now) {
+    if (length_ == 0 || now != second_ || !RequestLog::same_host(client, client_)) {
+      size_t n = RequestLog::format_address(client, text_);
+      std::memcpy(text_ + n, " - - ", 5);
+      n += 5;
+      std::string_view time = time_.text(now);
+      std::memcpy(text_ + n, time.data(), time.size());
+      length_ = n + time.size();
+      second_ = now;
+      client_ = client;
+    }
+    return {text_, length_};
+  }
+
+ private:
+  LogTime time_{LogTime::Format::kCombined};
+  SocketAddress client_;
+  std::time_t second_ = 0;
+  size_t length_ = 0;
+  char text_[RequestLog::kAddressSize + 48] = {};
+};
 
 }  // namespace
 
@@ -75,10 +96,8 @@ void AccessLog::append(std::string_view line) {
 void AccessLog::log_combined(const RequestHandler& handler) {
   char line[kMaxLine];
   LineWriter out(line, sizeof(line) - 1);  // room for the newline
-  char address[RequestLog::kAddressSize];
-  out.put(std::string_view(address, RequestLog::format_address(handler.client_address(), address)));
-  out.put(" - - ");
-  out.put(combined_time(handler.wall_seconds()));
+  thread_local CombinedPrefix prefix;
+  out.put(prefix.text(handler.client_address(), handler.wall_seconds()));
   out.put(" \"");
   std::string_view request_line = handler.requestline();
   if (request_line.empty()) {
