@@ -198,6 +198,7 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     std::string batch = requests("/plaintext", 16);
     uint64_t allocations;
     std::string logged;
+    uint64_t dropped_before = stderr_log_writer().dropped_lines();
     {
       StderrToFile redirect;
       allocations = steady_allocations(exchange, batch);
@@ -211,7 +212,24 @@ TEST(SteadyStateLoggingToStderr, AllocatesNothingPerRequest) {
     ASSERT_NE(first_end, std::string::npos) << "nothing logged";
     std::string_view first(logged.data(), first_end + 1);
     EXPECT_TRUE(is_access_line(first, "/plaintext", 200)) << first;
-    EXPECT_EQ(logged.size(), 1100u * 16 * first.size());
+    // Every line was written, or dropped and counted: on a loaded machine
+    // the writer thread may not run before its 1 MiB buffer fills (the
+    // lines come faster here than any loop makes them), and that is the
+    // design, not a failure. The writer's note of the drop is not an
+    // access line.
+    uint64_t dropped = stderr_log_writer().dropped_lines() - dropped_before;
+    size_t access_lines = 0;
+    for (size_t at = 0; at < logged.size();) {
+      size_t end = logged.find('\n', at);
+      ASSERT_NE(end, std::string::npos) << "a line cut short";
+      std::string_view line(logged.data() + at, end + 1 - at);
+      if (line.find(" lines dropped (buffer full)") == std::string_view::npos) {
+        EXPECT_EQ(line.size(), first.size()) << line;
+        ++access_lines;
+      }
+      at = end + 1;
+    }
+    EXPECT_EQ(access_lines + dropped, 1100u * 16);
   }
 }
 
