@@ -90,7 +90,7 @@ void RequestLog::queue_line(LogWriter& writer, std::string_view line) {
   if (!loop_.running_in_this_thread()) flush();
 }
 
-void RequestLog::end_line(size_t length) {
+[[gnu::always_inline]] inline void RequestLog::end_line(size_t length) {
   if (sink_writer_ == nullptr) {
     sink_(std::string_view(line_start_, length));
     return;
@@ -116,7 +116,8 @@ void RequestLog::make_prefix(const SocketAddress& client, std::time_t now) {
   last_client_ = client;
 }
 
-size_t RequestLog::begin_line(const SocketAddress& client, std::time_t now, size_t message_bytes) {
+[[gnu::always_inline]] inline size_t RequestLog::begin_line(const SocketAddress& client,
+                                                            std::time_t now, size_t message_bytes) {
   // Escaping writes at most 4 bytes per byte; the rest is a short tail.
   size_t needed = kPrefixBytes + 4 * message_bytes + 64;
   if (sink_writer_ != nullptr) {

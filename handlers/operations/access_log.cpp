@@ -26,6 +26,16 @@ class LineWriter {
     std::memcpy(cursor_, text.data(), n);
     cursor_ += n;
   }
+  // A literal: a copy of known size, no call.
+  template <size_t N>
+  void put(const char (&text)[N]) {
+    if (static_cast<size_t>(end_ - cursor_) >= N - 1) {
+      std::memcpy(cursor_, text, N - 1);
+      cursor_ += N - 1;
+    } else {
+      put(std::string_view(text, N - 1));
+    }
+  }
   void put(char c) {
     if (cursor_ < end_) *cursor_++ = c;
   }
