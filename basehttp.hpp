@@ -24,6 +24,7 @@
 #include "http/headers.hpp"
 #include "http/http_date.hpp"
 #include "http/latency_histogram.hpp"
+#include "http/log_writer.hpp"
 #include "http/loop_group.hpp"
 #include "http/request.hpp"
 #include "http/request_handler.hpp"

@@ -885,6 +885,131 @@ def scaling(args, workdir, files):
         print(f"| {threads} | {cpus} | {plain:,.0f} | {pipelined:,.0f} | {instructions:,.0f} |")
 
 
+# ---------------------------------------------------------------- --log-cost
+
+class LogCostSetup:
+    """One server configuration for --log-cost: its command, the path asked
+    for, and how its log is configured (stderr goes to a regular file)."""
+
+    def __init__(self, name, command, path, workdir):
+        self.name, self.command, self.path = name, command, path
+        self.stderr = os.path.join(workdir, f"stderr.{name.replace(' ', '_')}.log")
+
+
+def log_cost_run(setup, requests, depth, wrap, out=None, signal_child=False):
+    port = free_port()
+    # stderr to a regular file, as a service's journal or a redirect would
+    # have it: sh sets it up and execs the wrapper (valgrind, strace).
+    redirect = ("sh", "-c", f'exec "$@" 2>>{setup.stderr}', "sh")
+    with Running(setup.command(port), port, (*redirect, *wrap), timeout=600,
+                 signal_child=signal_child):
+        command = [os.path.join(BUILD, "benchmarks", "pipeline_client"), str(port), "--requests",
+                   str(requests), "--depth", str(depth), "--connections", "1", "--path",
+                   setup.path]
+        subprocess.run(["taskset", "-c", CLIENT_CPU, *command], check=True, capture_output=True,
+                       timeout=900)
+
+
+def log_cost_instructions(setup, requests, depth, workdir):
+    out = os.path.join(workdir, f"callgrind.log.{setup.name.replace(' ', '_')}.{requests}.{depth}")
+    log_cost_run(setup, requests, depth,
+                 ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"))
+    for line in open(out):
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no callgrind total in {out}")
+
+
+def log_cost_syscalls(setup, requests, depth, workdir):
+    out = os.path.join(workdir, f"strace.log.{setup.name.replace(' ', '_')}.{requests}.{depth}")
+    log_cost_run(setup, requests, depth,
+                 ("taskset", "-c", SERVER_CPU, "strace", "-c", "-f", "-o", out),
+                 signal_child=True)
+    for line in open(out):
+        if line.rstrip().endswith(" total"):
+            return int(line.split()[3])
+    raise RuntimeError("no strace total in " + out)
+
+
+def log_cost(args, workdir, files):
+    """Instructions and syscalls per request with the access log off and on:
+    basehttp (Python's format to stderr, the combined format to a file) and
+    nginx (access_log off, and the combined format with buffer=64k), for
+    /plaintext and a static 1 KiB file. All threads count (strace -f,
+    callgrind's total): basehttp's log writer thread included."""
+    n1, n2 = args.cost_requests
+    hello = os.path.join(BUILD, "benchmarks", "hello_server")
+    basehttpd = os.path.join(BUILD, "examples", "basehttpd")
+    combined_file = os.path.join(workdir, "combined.log")
+    nginx = Nginx("nginx", workdir, files)
+
+    def nginx_command(logging):
+        def command(port):
+            prefix, config = nginx.write_config(port)
+            if logging:
+                with open(config) as template:
+                    text = template.read()
+                text = text.replace("access_log off;",
+                                    f"access_log {prefix}/access.log combined buffer=64k;")
+                with open(config, "w") as out:
+                    out.write(text)
+            return ["nginx", "-c", config, "-p", prefix]
+        return command
+
+    def served(extra):
+        return lambda port: [basehttpd, "-b", "127.0.0.1", "-d", files, *extra, str(port)]
+
+    setups = [
+        ("plaintext", [
+            LogCostSetup("basehttp, log off", lambda port: [hello, str(port)], "/plaintext",
+                         workdir),
+            LogCostSetup("basehttp, stderr log", lambda port: [hello, str(port), "--log"],
+                         "/plaintext", workdir),
+            LogCostSetup("basehttp, combined file log",
+                         lambda port: [hello, str(port), "--combined-log", combined_file],
+                         "/plaintext", workdir),
+            LogCostSetup("nginx, access_log off", nginx_command(False), "/plaintext", workdir),
+            LogCostSetup("nginx, access_log buffer=64k", nginx_command(True), "/plaintext",
+                         workdir),
+        ]),
+        ("static 1 KiB", [
+            LogCostSetup("basehttpd -q", served(["-q"]), "/1k.bin", workdir),
+            LogCostSetup("basehttpd, stderr log", served([]), "/1k.bin", workdir),
+            LogCostSetup("basehttpd, combined file log",
+                         served(["--log-format", "combined", "--access-log", combined_file]),
+                         "/1k.bin", workdir),
+            LogCostSetup("nginx, access_log off", nginx_command(False), "/static/1k.bin", workdir),
+            LogCostSetup("nginx, access_log buffer=64k", nginx_command(True), "/static/1k.bin",
+                         workdir),
+        ]),
+    ]
+    print(f"\naccess log off and on, one kept-alive connection; instructions by callgrind "
+          f"(every thread), syscalls by strace -c -f; per request = difference between {n1} "
+          f"and {n2} requests; stderr goes to a regular file\n")
+    for title, group in setups:
+        rows = []
+        for setup in group:
+            pipelined = per_request(lambda n: log_cost_instructions(setup, n, 16, workdir), n1, n2)
+            single = per_request(lambda n: log_cost_instructions(setup, n, 1, workdir), n1 // 4,
+                                 n2 // 4)
+            syscalls16 = per_request(lambda n: log_cost_syscalls(setup, n, 16, workdir), n1, n2)
+            syscalls1 = per_request(lambda n: log_cost_syscalls(setup, n, 1, workdir), n1 // 4,
+                                    n2 // 4)
+            rows.append((setup.name, pipelined, single, syscalls16, syscalls1))
+            log(f"  {title}, {setup.name}: {pipelined:,.0f} / {single:,.0f} instr/req, "
+                f"{syscalls16:.3f} / {syscalls1:.2f} syscalls/req")
+        print(f"{title}:\n")
+        print("| server | instructions/request, 16 pipelined | / log off | instructions/request, "
+              "one at a time | / log off | syscalls/request, 16 pipelined | syscalls/request, "
+              "one at a time |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, pipelined, single, syscalls16, syscalls1 in rows:
+            off = rows[0] if name.startswith("basehttp") else rows[3]
+            print(f"| {name} | {pipelined:,.0f} | {pipelined / off[1]:.3f} | {single:,.0f} | "
+                  f"{single / off[2]:.3f} | {syscalls16:.3f} | {syscalls1:.2f} |")
+        print()
+
+
 # ---------------------------------------------------------------- --memory
 
 def resident_kib(pid):
@@ -951,6 +1076,8 @@ def main():
     parser.add_argument("--memory", action="store_true", help="memory per idle connection")
     parser.add_argument("--metrics-cost", action="store_true",
                         help="instructions/request with and without latency histograms")
+    parser.add_argument("--log-cost", action="store_true",
+                        help="instructions and syscalls per request with the access log off and on")
     parser.add_argument("--threads", action="store_true",
                         help="basehttp with 1 and 2 event loops (ServerOptions::threads)")
     parser.add_argument("--python", action="store_true", help="include Python's http.server")
@@ -996,6 +1123,8 @@ def main():
             cost(peers, args, workdir)
         elif args.metrics_cost:
             metrics_cost(args, workdir, files)
+        elif args.log_cost:
+            log_cost(args, workdir, files)
         elif args.memory:
             memory(peers, args)
         elif args.conformance:

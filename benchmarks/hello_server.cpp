@@ -1,14 +1,17 @@
 // hello_server: the TechEmpower-style server the benchmarks and profilers
 // drive. GET /plaintext, GET /json, POST /echo; 404 for anything else; no
-// access log. Usage:
+// access log unless asked. Usage:
 //   hello_server PORT [-b ADDR] [--threads N] [--latency-histograms]
-//                [--tls-cert FILE [--tls-key FILE]]
+//                [--log | --combined-log FILE] [--tls-cert FILE [--tls-key FILE]]
 // (--latency-histograms: ServerOptions::latency_histograms, to measure
-// their cost; --tls-cert: HTTPS, in a build with TLS). Exits 0 on SIGTERM
+// their cost; --log: Python's access log on stderr, basehttpd's default;
+// --combined-log: the combined format to FILE, as basehttpd --combined
+// --access-log FILE; --tls-cert: HTTPS, in a build with TLS). Exits 0 on SIGTERM
 // or SIGINT once in-flight responses are finished.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +28,7 @@ void not_found(RequestHandler& h) {
 int usage() {
   std::fprintf(stderr,
                "usage: hello_server PORT [-b ADDR] [--threads N] [--latency-histograms] "
-               "[--tls-cert FILE [--tls-key FILE]]\n");
+               "[--log | --combined-log FILE] [--tls-cert FILE [--tls-key FILE]]\n");
   return 2;
 }
 
@@ -38,7 +41,17 @@ int main(int argc, char** argv) {
   bool latency_histograms = false;  // what keeping them costs: benchmarks/RESULTS.md
   std::string tls_cert;
   std::string tls_key;
+  bool log = false;
+  std::string combined_log;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--log") == 0) {
+      log = true;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--combined-log") == 0 && i + 1 < argc) {
+      combined_log = argv[++i];
+      continue;
+    }
     if (std::strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
       tls_cert = argv[++i];
       continue;
@@ -89,7 +102,17 @@ int main(int argc, char** argv) {
   });
 
   basehttp::ServerOptions options;
-  options.log_sink = nullptr;
+  if (!log) options.log_sink = nullptr;
+  std::optional<basehttp::AccessLog> access_log;
+  if (!combined_log.empty()) {
+    try {
+      access_log.emplace(basehttp::AccessLogOptions{combined_log});
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "hello_server: %s\n", error.what());
+      return 1;
+    }
+    options.request_logger = access_log->combined_logger();
+  }
   options.handle_signals = true;
   options.threads = threads;
   options.latency_histograms = latency_histograms;

@@ -304,6 +304,14 @@ void RequestHandler::log_message(const char* format, ...) {
   va_end(args);
 }
 
+std::time_t RequestHandler::wall_seconds() const {
+  return context_->loop.wall_seconds();
+}
+
+void RequestHandler::queue_log_line(LogWriter& writer, std::string_view line) const {
+  context_->request_log.queue_line(writer, line);
+}
+
 void RequestHandler::vlog(const char* format, va_list args) {
   context_->request_log.vlog(client_address(), context_->loop.wall_seconds(), format, args);
 }

@@ -38,6 +38,7 @@
 namespace basehttp {
 
 class HTTPServer;
+class LogWriter;
 class ServerContext;
 class Session;
 
@@ -151,8 +152,17 @@ class RequestHandler {
   void log_error(const char* format, ...) __attribute__((format(printf, 2, 3)));
   /// Log line: "<address> - - [<time>] <message>", printf-style, the
   /// message escaped (controls as \xNN, '\' as \\: http/log_escape.hpp);
-  /// goes to options().log_sink unless it is empty.
+  /// goes to options().log_sink unless it is empty, batched like the
+  /// access lines (see LogSink).
   void log_message(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  /// The loop's wall-clock second, read once per iteration: the time the
+  /// log lines and the Date header show. Works without an HTTPServer too.
+  std::time_t wall_seconds() const;
+  /// Queues a whole line (newline included) for `writer` in this loop's
+  /// log batch, handed over at the end of the loop iteration: how a
+  /// request_logger (AccessLog's combined format) writes without a lock
+  /// or a system call per line.
+  void queue_log_line(LogWriter& writer, std::string_view line) const;
   /// "basehttp/0.1" plus sys_version when set.
   std::string version_string() const;
   /// IMF-fixdate of now (the loop's clock).

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "http/log_escape.hpp"
+#include "http/log_writer.hpp"
 
 namespace basehttp {
 namespace {
@@ -12,11 +13,13 @@ namespace {
 constexpr std::string_view kUnixAddress = "unix:";
 constexpr std::string_view kAfterAddress = " - - [";
 constexpr std::string_view kAfterTime = "] ";
-// Room for the prefix: address, the time in its brackets, the separators.
-constexpr size_t kPrefixBytes = RequestLog::kAddressSize + 40 + 16;
+// A loop's batch: lines beyond it in one iteration are handed over early.
+constexpr size_t kBatchBytes = 64 * 1024;
 
-// Same host, port aside: a client's next connection logs the same text.
-bool same_host(const SocketAddress& a, const SocketAddress& b) {
+}  // namespace
+
+// A client's next connection logs the same text.
+bool RequestLog::same_host(const SocketAddress& a, const SocketAddress& b) {
   if (a.family() != b.family()) return false;
   if (a.family() == AF_INET) {
     return std::memcmp(&reinterpret_cast<const sockaddr_in*>(a.get())->sin_addr,
@@ -31,8 +34,6 @@ bool same_host(const SocketAddress& a, const SocketAddress& b) {
   return true;  // unix, or no address: no host to tell apart
 }
 
-}  // namespace
-
 size_t RequestLog::format_address(const SocketAddress& client, char* out) {
   if (client.is_unix()) {
     std::memcpy(out, kUnixAddress.data(), kUnixAddress.size());
@@ -41,42 +42,104 @@ size_t RequestLog::format_address(const SocketAddress& client, char* out) {
   return client.host_to(out);
 }
 
-RequestLog::RequestLog(const LogSink& sink) : sink_(sink) {
+RequestLog::RequestLog(const LogSink& sink, EventLoop& loop, uint64_t& dropped)
+    : sink_(sink), loop_(loop), dropped_(dropped) {
   if (!sink_) return;
+  if (const auto* writer_sink = sink_.target<LogWriterSink>()) {
+    sink_writer_ = &writer_sink->get();
+    return;
+  }
   // Most lines fit at once: growing is for long request lines and messages.
   line_.resize(4096);
   message_.resize(512);
 }
 
-std::string_view RequestLog::address_text(const SocketAddress& client) {
-  // inet_ntop formats with sprintf: keep the text while the client is the same.
-  if (address_length_ == 0 || !same_host(client, last_client_)) {
-    address_length_ = format_address(client, address_);
-    last_client_ = client;
-  }
-  return {address_, address_length_};
+RequestLog::~RequestLog() {
+  flush();
+  if (hook_ != 0) loop_.remove_iteration_hook(hook_);
 }
 
-size_t RequestLog::begin_line(const SocketAddress& client, std::time_t now, size_t message_bytes) {
-  // Escaping writes at most 4 bytes per byte; the rest is a short tail.
-  size_t needed = kPrefixBytes + 4 * message_bytes + 64;
-  if (line_.size() < needed) line_.resize(needed);
-  char* out = line_.data();
-  size_t n = 0;
+void RequestLog::flush() {
+  if (batched_ == 0) return;
+  dropped_ += batch_writer_->append(std::string_view(batch_.data(), batched_));
+  batched_ = 0;
+}
+
+char* RequestLog::reserve_slow(LogWriter* writer, size_t bytes) {
+  if (hook_ == 0) {
+    // Made on first use, so a server that never logs costs its loop nothing.
+    batch_.resize(kBatchBytes);
+    hook_ = loop_.add_iteration_hook([this] { flush(); });
+  }
+  flush();
+  batch_writer_ = writer;
+  if (bytes > batch_.size()) batch_.resize(bytes);
+  return batch_.data();
+}
+
+inline char* RequestLog::reserve(LogWriter* writer, size_t bytes) {
+  if (writer != batch_writer_ || batched_ + bytes > batch_.size()) {
+    return reserve_slow(writer, bytes);
+  }
+  return batch_.data() + batched_;
+}
+
+void RequestLog::queue_line(LogWriter& writer, std::string_view line) {
+  std::memcpy(reserve(&writer, line.size()), line.data(), line.size());
+  batched_ += line.size();
+  if (!loop_.running_in_this_thread()) flush();
+}
+
+[[gnu::always_inline]] inline void RequestLog::end_line(size_t length) {
+  if (sink_writer_ == nullptr) {
+    sink_(std::string_view(line_start_, length));
+    return;
+  }
+  batched_ += length;
+  // Outside run() no iteration ends to hand the line on.
+  if (!loop_.running_in_this_thread()) flush();
+}
+
+void RequestLog::make_prefix(const SocketAddress& client, std::time_t now) {
+  // inet_ntop formats with sprintf, and the time with strftime: both are
+  // kept while the client's host and the second stay the same.
+  size_t n = format_address(client, prefix_);
   auto put = [&](std::string_view text) {
-    std::memcpy(out + n, text.data(), text.size());
+    std::memcpy(prefix_ + n, text.data(), text.size());
     n += text.size();
   };
-  put(address_text(client));
   put(kAfterAddress);
   put(time_.text(now));
   put(kAfterTime);
-  return n;
+  prefix_length_ = n;
+  prefix_second_ = now;
+  last_client_ = client;
+}
+
+[[gnu::always_inline]] inline size_t RequestLog::begin_line(const SocketAddress& client,
+                                                            std::time_t now, size_t message_bytes) {
+  // Escaping writes at most 4 bytes per byte; the rest is a short tail.
+  size_t needed = kPrefixBytes + 4 * message_bytes + 64;
+  if (sink_writer_ != nullptr) {
+    line_start_ = reserve(sink_writer_, needed);
+  } else {
+    if (line_.size() < needed) line_.resize(needed);
+    line_start_ = line_.data();
+  }
+  line_room_ = needed;
+  if (prefix_length_ == 0 || now != prefix_second_ || !same_host(client, last_client_)) {
+    make_prefix(client, now);
+  }
+  for (size_t at = 0; at < kPrefixBytes; at += 16)  // six 16-byte moves, no call
+    std::memcpy(line_start_ + at, prefix_ + at, 16);
+  return prefix_length_;
 }
 
 void RequestLog::vlog(const SocketAddress& client, std::time_t now, const char* format,
                       va_list args) {
   if (!sink_) return;
+  // Rare (log_message, errors): formatted once into message_, then escaped.
+  if (message_.empty()) message_.resize(512);
   va_list copy;
   va_copy(copy, args);
   int length = std::vsnprintf(message_.data(), message_.size(), format, copy);
@@ -88,9 +151,9 @@ void RequestLog::vlog(const SocketAddress& client, std::time_t now, const char* 
   }
   std::string_view message(message_.data(), static_cast<size_t>(length));
   size_t n = begin_line(client, now, message.size());
-  n += escape_for_log(message, line_.data() + n, line_.size() - n).written;
-  line_[n++] = '\n';
-  sink_(std::string_view(line_.data(), n));
+  n += escape_for_log(message, line_start_ + n, line_room_ - n).written;
+  line_start_[n++] = '\n';
+  end_line(n);
 }
 
 void RequestLog::log(const SocketAddress& client, std::time_t now, const char* format, ...) {
@@ -106,24 +169,29 @@ void RequestLog::log_request(const SocketAddress& client, std::time_t now,
   // The message as log_message("\"%s\" %s %s") would make it, without
   // printf: only the request line has bytes that escaping changes.
   size_t n = begin_line(client, now, request_line.size());
-  char* out = line_.data();
+  char* out = line_start_;
+  char* end = out + line_room_;
   out[n++] = '"';
-  n += escape_for_log(request_line, out + n, line_.size() - n).written;
+  n += escape_for_log(request_line, out + n, line_room_ - n).written;
   out[n++] = '"';
   out[n++] = ' ';
-  if (code > 0) {
-    n = static_cast<size_t>(std::to_chars(out + n, out + line_.size(), code).ptr - out);
+  if (code >= 100 && code <= 999) {
+    out[n++] = static_cast<char>('0' + code / 100);
+    out[n++] = static_cast<char>('0' + code / 10 % 10);
+    out[n++] = static_cast<char>('0' + code % 10);
+  } else if (code > 0) {
+    n = static_cast<size_t>(std::to_chars(out + n, end, code).ptr - out);
   } else {
     out[n++] = '-';
   }
   out[n++] = ' ';
   if (size >= 0) {
-    n = static_cast<size_t>(std::to_chars(out + n, out + line_.size(), size).ptr - out);
+    n = static_cast<size_t>(std::to_chars(out + n, end, size).ptr - out);
   } else {
     out[n++] = '-';
   }
   out[n++] = '\n';
-  sink_(std::string_view(out, n));
+  end_line(n);
 }
 
 }  // namespace basehttp

@@ -16,7 +16,7 @@ ServerContext::ServerContext(EventLoop& loop, const HandlerTable& handlers, Serv
       logging(static_cast<bool>(this->options.log_sink)),
       anchor(std::make_shared<ServerAnchor>(ServerAnchor{this, &loop})),
       response_head(this->options),
-      request_log(this->options.log_sink),
+      request_log(this->options.log_sink, loop, stats.log_lines_dropped),
       states(this->options.limits),
       timeouts(
           loop, this->options,

@@ -1,11 +1,11 @@
 #include "http/server_options.hpp"
 
-#include <cstdio>
+#include "http/log_writer.hpp"
 
 namespace basehttp {
 
 LogSink stderr_log_sink() {
-  return [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); };
+  return LogWriterSink{};
 }
 
 }  // namespace basehttp

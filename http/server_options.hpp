@@ -71,14 +71,25 @@ inline constexpr std::string_view kDefaultErrorMessageFormat =
     "</body>\n"
     "</html>\n";
 
-/// Receives one access- or error-log line, newline included.
+/// Receives access- and error-log lines, newline included, on the loop
+/// thread. Two kinds:
+/// - stderr_log_sink() and AccessLog::sink() (function objects of type
+///   LogWriterSink, http/log_writer.hpp): each loop collects its lines in
+///   a buffer of its own and hands them over once per loop iteration, to a
+///   thread that writes them; the loop never waits on the output, and when
+///   the writer falls behind, lines are dropped and counted
+///   (ServerStats::log_lines_dropped). Lines show up a few milliseconds late.
+/// - any other function: called once per line, as the line is made, and
+///   the loop waits for it, so it must be quick. It gets a view valid for
+///   the call only, and must not log through the server again.
 using LogSink = std::function<void(std::string_view line)>;
 
 class RequestHandler;
 /// Receives each finished response (see ServerOptions::request_logger).
 using RequestLogger = std::function<void(const RequestHandler& handler)>;
 
-/// The default sink: writes each line to stderr.
+/// The default sink: lines to stderr, batched per loop iteration and
+/// written by a thread (see LogSink).
 LogSink stderr_log_sink();
 
 struct ServerOptions {

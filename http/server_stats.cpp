@@ -53,6 +53,7 @@ ServerStats& ServerStats::operator+=(const ServerStats& other) {
   bytes_in += other.bytes_in;
   bytes_out += other.bytes_out;
   tls_handshakes += other.tls_handshakes;
+  log_lines_dropped += other.log_lines_dropped;
   tls_ktls_send_connections += other.tls_ktls_send_connections;
   for (size_t i = 0; i < responses_by_class.size(); ++i)
     responses_by_class[i] += other.responses_by_class[i];

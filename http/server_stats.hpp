@@ -53,6 +53,9 @@ struct ServerStats {
   /// (kernel TLS: files leave with SSL_sendfile, not copied through the
   /// server). 0 where the kernel lacks the `tls` module.
   uint64_t tls_ktls_send_connections = 0;
+  /// Log lines dropped because the log's writer fell behind (a blocked
+  /// stderr, a slow disk) and its buffer was full.
+  uint64_t log_lines_dropped = 0;
 
   // Per-phase latency, kept when ServerOptions::latency_histograms is on.
   // Times come from the loop's clock, read once per iteration: a phase

@@ -110,6 +110,7 @@ void EventLoop::run() {
     }
     batch_size_ = 0;
     run_soon_queue();
+    run_iteration_hooks();
   }
   quit_.store(false, std::memory_order_release);
   running_.store(false, std::memory_order_release);
@@ -165,6 +166,25 @@ void EventLoop::run_soon_queue() {
       fn();
     running_soon_.clear();
   }
+}
+
+EventLoop::HookId EventLoop::add_iteration_hook(Callback fn) {
+  assert_in_loop_thread();
+  HookId id = next_hook_id_++;
+  iteration_hooks_.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void EventLoop::remove_iteration_hook(HookId id) {
+  assert_in_loop_thread();
+  auto same = [id](const auto& hook) { return hook.first == id; };
+  iteration_hooks_.erase(std::remove_if(iteration_hooks_.begin(), iteration_hooks_.end(), same),
+                         iteration_hooks_.end());
+}
+
+void EventLoop::run_iteration_hooks() {
+  for (auto& hook : iteration_hooks_)
+    hook.second();
 }
 
 EventLoop::TimerId EventLoop::run_after(Duration delay, Callback fn) {

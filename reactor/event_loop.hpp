@@ -56,6 +56,16 @@ class EventLoop {
   /// waiting again: the place for teardown noticed inside a callback.
   void run_soon(Callback fn);
 
+  /// Names an iteration hook for remove_iteration_hook(); never 0.
+  using HookId = uint64_t;
+  /// Runs `fn` at the end of every iteration, after run_soon()'s functions,
+  /// before waiting again: the place to hand on output batched during the
+  /// iteration (one write or hand-off per iteration, not one per event).
+  /// Loop thread.
+  HookId add_iteration_hook(Callback fn);
+  /// Removes a hook; an unknown id is ignored. Not from a hook itself.
+  void remove_iteration_hook(HookId id);
+
   /// Runs `fn` once, `delay` from now(). Loop thread.
   TimerId run_after(Duration delay, Callback fn);
   /// Runs `fn` every `interval`, first `interval` from now(). Loop thread.
@@ -134,6 +144,7 @@ class EventLoop {
   void on_timer();
   void on_signal();
   void run_soon_queue();
+  void run_iteration_hooks();
 
   FileDescriptor epoll_fd_;
   FileDescriptor wakeup_fd_;
@@ -156,6 +167,9 @@ class EventLoop {
   std::vector<Callback> running_posted_;
   std::vector<Callback> soon_;
   std::vector<Callback> running_soon_;
+
+  std::vector<std::pair<HookId, Callback>> iteration_hooks_;
+  HookId next_hook_id_ = 1;
 
   std::vector<Deadline> deadlines_;  // min-heap on `when`; cancelled ids are skipped
   std::unordered_map<TimerId, Timer> timers_;

@@ -1,19 +1,13 @@
 #include "handlers/operations/access_log.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <system_error>
 
 #include "http/log_escape.hpp"
 #include "http/log_time.hpp"
 #include "http/request_log.hpp"
-#include "http/server.hpp"
 
 namespace basehttp {
 namespace {
@@ -31,6 +25,16 @@ class LineWriter {
     size_t n = std::min(text.size(), static_cast<size_t>(end_ - cursor_));
     std::memcpy(cursor_, text.data(), n);
     cursor_ += n;
+  }
+  // A literal: a copy of known size, no call.
+  template <size_t N>
+  void put(const char (&text)[N]) {
+    if (static_cast<size_t>(end_ - cursor_) >= N - 1) {
+      std::memcpy(cursor_, text, N - 1);
+      cursor_ += N - 1;
+    } else {
+      put(std::string_view(text, N - 1));
+    }
   }
   void put(char c) {
     if (cursor_ < end_) *cursor_++ = c;
@@ -52,8 +56,8 @@ class LineWriter {
   }
   void put_number(uint64_t value) {
     char digits[24];
-    int n = std::snprintf(digits, sizeof(digits), "%llu", static_cast<unsigned long long>(value));
-    put(std::string_view(digits, static_cast<size_t>(n)));
+    char* end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    put(std::string_view(digits, static_cast<size_t>(end - digits)));
   }
   size_t length(const char* begin) const { return static_cast<size_t>(cursor_ - begin); }
   bool full() const { return cursor_ == end_; }
@@ -63,63 +67,47 @@ class LineWriter {
   char* end_;
 };
 
-// "[01/Dec/2026:18:02:55 +0000]" for the loop's second, formatted once per
-// second per thread (strftime and the time zone lookup are not cheap).
-std::string_view combined_time(std::time_t now) {
-  thread_local LogTime time(LogTime::Format::kCombined);
-  return time.text(now);
-}
+// "<address> - - [01/Dec/2026:18:02:55 +0000]" for a client at the loop's
+// second, made again per thread only when the second or the client's host
+// changes: strftime, the time zone lookup and inet_ntop are not cheap.
+class CombinedPrefix {
+ public:
+  std::string_view text(const SocketAddress& client, std::time_t now) {
+    if (length_ == 0 || now != second_ || !RequestLog::same_host(client, client_)) {
+      size_t n = RequestLog::format_address(client, text_);
+      std::memcpy(text_ + n, " - - ", 5);
+      n += 5;
+      std::string_view time = time_.text(now);
+      std::memcpy(text_ + n, time.data(), time.size());
+      length_ = n + time.size();
+      second_ = now;
+      client_ = client;
+    }
+    return {text_, length_};
+  }
+
+ private:
+  LogTime time_{LogTime::Format::kCombined};
+  SocketAddress client_;
+  std::time_t second_ = 0;
+  size_t length_ = 0;
+  char text_[RequestLog::kAddressSize + 48] = {};
+};
 
 }  // namespace
 
-AccessLog::AccessLog(AccessLogOptions options) : options_(std::move(options)) {
-  open_file();
-  pending_.reserve(options_.buffer_bytes);
-  writer_ = std::thread([this] { run_writer(); });
-}
-
-AccessLog::~AccessLog() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
-}
-
-void AccessLog::open_file() {
-  if (options_.path.empty()) {
-    fd_ = STDERR_FILENO;
-    return;
-  }
-  FileDescriptor file(
-      ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
-  if (!file) throw std::system_error(errno, std::generic_category(), "open " + options_.path);
-  file_ = std::move(file);
-  fd_ = file_.get();
-}
+AccessLog::AccessLog(AccessLogOptions options)
+    : writer_(LogWriterOptions{std::move(options.path), options.buffer_bytes}) {}
 
 void AccessLog::append(std::string_view line) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (pending_.size() + line.size() > options_.buffer_bytes) {
-      ++dropped_;
-      return;
-    }
-    wake = pending_.empty();
-    pending_.append(line);
-  }
-  if (wake) wake_.notify_one();  // otherwise the writer has been told already
+  writer_.append(line);
 }
 
 void AccessLog::log_combined(const RequestHandler& handler) {
   char line[kMaxLine];
   LineWriter out(line, sizeof(line) - 1);  // room for the newline
-  char address[RequestLog::kAddressSize];
-  out.put(std::string_view(address, RequestLog::format_address(handler.client_address(), address)));
-  out.put(" - - ");
-  out.put(combined_time(handler.server().loop().wall_seconds()));
+  thread_local CombinedPrefix prefix;
+  out.put(prefix.text(handler.client_address(), handler.wall_seconds()));
   out.put(" \"");
   std::string_view request_line = handler.requestline();
   if (request_line.empty()) {
@@ -154,7 +142,7 @@ void AccessLog::log_combined(const RequestHandler& handler) {
     std::memcpy(line + length - kCut.size(), kCut.data(), kCut.size());
   }
   line[length++] = '\n';
-  append(std::string_view(line, length));
+  handler.queue_log_line(writer_, std::string_view(line, length));
 }
 
 RequestLogger AccessLog::combined_logger() {
@@ -162,83 +150,19 @@ RequestLogger AccessLog::combined_logger() {
 }
 
 LogSink AccessLog::sink() {
-  return [this](std::string_view line) { append(line); };
+  return LogWriterSink{&writer_};
 }
 
 void AccessLog::reopen() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    reopen_ = true;
-  }
-  wake_.notify_one();
+  writer_.reopen();
 }
 
 uint64_t AccessLog::dropped_lines() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return dropped_;
+  return writer_.dropped_lines();
 }
 
 void AccessLog::flush() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (pending_.empty() && written_batches_ == queued_batches_) return;
-  uint64_t target = queued_batches_ + (pending_.empty() ? 0 : 1);
-  wake_.notify_one();
-  written_.wait(lock, [&] { return written_batches_ >= target; });
-}
-
-void AccessLog::write_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a full disk: these lines are lost, the next batch tries again
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-void AccessLog::run_writer() {
-  // Signals are the loops' business (a signalfd blocks them in their
-  // threads only): this thread must never be the one the kernel picks.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  // Swapped with pending_ under the lock: both keep their capacity, so
-  // neither side allocates once both have grown.
-  std::string batch;
-  batch.reserve(options_.buffer_bytes);
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [this] { return stop_ || reopen_ || !pending_.empty(); });
-    bool reopen = reopen_;
-    reopen_ = false;
-    batch.swap(pending_);
-    uint64_t dropped = dropped_ - dropped_reported_;
-    dropped_reported_ = dropped_;
-    bool stopping = stop_;
-    ++queued_batches_;
-    lock.unlock();
-
-    if (reopen && !options_.path.empty()) {
-      try {
-        open_file();
-      } catch (const std::system_error& error) {
-        // Keep writing to the file open before rather than lose the log.
-        std::fprintf(stderr, "access log: %s\n", error.what());
-      }
-    }
-    write_all(batch);
-    batch.clear();
-    if (dropped != 0) {
-      char note[96];
-      int n = std::snprintf(note, sizeof(note), "access log: %llu lines dropped (buffer full)\n",
-                            static_cast<unsigned long long>(dropped));
-      write_all(std::string_view(note, static_cast<size_t>(n)));
-    }
-
-    lock.lock();
-    written_batches_ = queued_batches_;
-    written_.notify_all();
-    if (stopping && pending_.empty()) return;
-  }
+  writer_.flush();
 }
 
 }  // namespace basehttp

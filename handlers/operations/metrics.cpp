@@ -207,6 +207,9 @@ std::string Metrics::render(const ServerStats& stats, size_t loops, bool drainin
            "TLS connections whose sending the kernel encrypts (kernel TLS, files sent with "
            "SSL_sendfile).",
            stats.tls_ktls_send_connections);
+  w.single("log_lines_dropped_total", "counter",
+           "Log lines dropped because the log's writer fell behind and its buffer was full.",
+           stats.log_lines_dropped);
   w.single("event_loops", "gauge", "Event loops serving, each on a thread.", loops);
   w.single("draining", "gauge", "1 once a shutdown was asked for.", draining ? 1 : 0);
   if (!latency) return out;

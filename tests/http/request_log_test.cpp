@@ -28,7 +28,9 @@ class RequestLogTest : public ::testing::Test {
 
   std::vector<std::string> lines_;
   LogSink sink_ = [this](std::string_view line) { lines_.emplace_back(line); };
-  RequestLog log_{sink_};
+  EventLoop loop_;
+  uint64_t dropped_ = 0;
+  RequestLog log_{sink_, loop_, dropped_};
   SocketAddress local_ = *SocketAddress::parse("127.0.0.1", 40000);
 };
 
@@ -121,7 +123,9 @@ TEST_F(RequestLogTest, LongMessagesAreLoggedWhole) {
 
 TEST(RequestLog, AnEmptySinkWritesNothing) {
   LogSink none;
-  RequestLog log(none);
+  EventLoop loop;
+  uint64_t dropped = 0;
+  RequestLog log(none, loop, dropped);
   SocketAddress client = *SocketAddress::parse("127.0.0.1", 1);
   log.log(client, kNow, "x");
   log.log_request(client, kNow, "GET / HTTP/1.1", 200, -1);  // nothing to see: no crash

@@ -19,6 +19,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "http/log_writer.hpp"
 #include "tests/support/raw_client.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -184,6 +185,8 @@ std::string captured_stderr(const std::function<void()>& action) {
   int saved = ::dup(2);
   ::dup2(pipe_fds[1], 2);
   action();
+  // The default log's lines are written by its thread: wait for it.
+  EXPECT_TRUE(stderr_log_writer().flush(std::chrono::seconds(10)));
   std::fflush(stderr);
   ::dup2(saved, 2);
   ::close(saved);

@@ -14,7 +14,9 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -81,6 +83,55 @@ TEST(Threads, TwoHundredClientsSpreadOverBothLoops) {
   }
   EXPECT_EQ(seen.dispatched.load(), 400);
   EXPECT_EQ(seen.thread_count(), 2u) << "the kernel gave every connection to one loop";
+}
+
+// Each loop batches its own log lines and hands them to the one writer:
+// both formats, clients on both loops at once, every line whole and each
+// client's lines in the order of its requests.
+TEST(Threads, BothLoopsLogWholeLinesInOrder) {
+  for (bool combined : {false, true}) {
+    testing::TempFolder folder("threads-log");
+    std::string path = folder.file("access.log");
+    constexpr int kClients = 20, kRounds = 30;
+    {
+      AccessLog log({path});
+      HandlerTable table;
+      table.on("GET", [](RequestHandler& handler) { send_text(handler, 200, "page"); });
+      ServerOptions options = two_loops();
+      if (combined) {
+        options.request_logger = log.combined_logger();
+      } else {
+        options.log_sink = log.sink();
+      }
+      testing::TestServer server(table, options);
+      std::vector<std::unique_ptr<RawClient>> clients;
+      for (int i = 0; i < kClients; ++i)
+        clients.push_back(std::make_unique<RawClient>(server.port()));
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = 0; i < kClients; ++i) {
+          std::string target = "/" + std::to_string(i) + "/" + std::to_string(round);
+          ASSERT_TRUE(clients[i]->send("GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n"));
+        }
+        for (int i = 0; i < kClients; ++i)
+          ASSERT_TRUE(clients[i]->read_response()) << "client " << i;
+      }
+    }  // both loops hand their last lines over; the log writes them
+    std::ifstream in(path);
+    std::vector<int> next_round(kClients, 0);
+    std::regex shape(
+        combined ? R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /(\d+)/(\d+) HTTP/1\.1" 200 4 "-" "-")"
+                 : R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /(\d+)/(\d+) HTTP/1\.1" 200 -)");
+    int count = 0;
+    for (std::string line; std::getline(in, line); ++count) {
+      std::smatch match;
+      ASSERT_TRUE(std::regex_match(line, match, shape)) << line;
+      int client = std::stoi(match[1].str()), round = std::stoi(match[2].str());
+      ASSERT_LT(client, kClients);
+      EXPECT_EQ(round, next_round[client]) << line;
+      next_round[client] = round + 1;
+    }
+    EXPECT_EQ(count, kClients * kRounds) << (combined ? "combined" : "python");
+  }
 }
 
 TEST(Threads, ShutdownDrainsEveryLoop) {
