@@ -1,5 +1,6 @@
 #include "http/session.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <exception>
@@ -26,17 +27,43 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
 }  // namespace
 
 Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
-                 uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport)
-    : context_(context),
+                 uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport,
+                 bool handshake_done)
+    : SessionEntry(false),
+      context_(context),
       connection_(context.loop, std::move(socket), peer, *this, std::move(transport)),
       slot_(slot),
       generation_(generation),
       timing_(context.options.latency_histograms ? &context.stats : nullptr),
-      handshaking_(connection_.transport() != nullptr) {}
+      handshaking_(connection_.transport() != nullptr && !handshake_done) {}
 
 void Session::start() {
   connection_.start();
   update_wait();
+}
+
+void Session::resume_parked(ParkedSession& parked, uint32_t events) {
+  if (DeadlineList* list = parked.list()) {
+    list->replace(parked, *this);
+    wait_ = Wait::kKeepAlive;  // parked only under it, with its deadline kept
+  }
+  connection_.take_over(parked, events);
+}
+
+bool Session::parkable() const {
+  return wait_ == Wait::kKeepAlive && list() != nullptr && state_ == nullptr && !handshaking_ &&
+         !dispatching_ && !awaiting_deferred_ && !over_high_water_ && !reading_body_ &&
+         !shutting_down() && connection_.idle_and_empty();
+}
+
+void Session::park_into(ParkedSession& parked) {
+  count_bytes();
+  list()->replace(*this, parked);
+  wait_ = Wait::kNone;
+  std::unique_ptr<Transport> transport;
+  FileDescriptor socket = connection_.hand_over(&transport);
+  context_.loop.retarget(socket.get(), EPOLLIN | EPOLLRDHUP, &connection_, &parked);
+  parked.adopt(std::move(socket), std::move(transport));
 }
 
 Session::~Session() {
@@ -476,6 +503,8 @@ void Session::on_deadline(Wait wait) {
     case Wait::kIdle:
       release_resources();
       wait_on(Wait::kKeepAlive);
+      // Holding nothing now, it can be parked: the Session itself goes too.
+      if (parkable()) context_.sessions.park_soon(*this);
       return;
     case Wait::kKeepAlive:
       connection_.close_after_flush();
