@@ -28,14 +28,15 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
 
 Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
                  uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport,
-                 bool handshake_done)
+                 bool resumed)
     : SessionEntry(false),
       context_(context),
       connection_(context.loop, std::move(socket), peer, *this, std::move(transport)),
       slot_(slot),
       generation_(generation),
       timing_(context.options.latency_histograms ? &context.stats : nullptr),
-      handshaking_(connection_.transport() != nullptr && !handshake_done) {}
+      handshaking_(connection_.transport() != nullptr && !resumed),
+      resumed_(resumed) {}
 
 void Session::start() {
   connection_.start();
@@ -51,9 +52,11 @@ void Session::resume_parked(ParkedSession& parked, uint32_t events) {
 }
 
 bool Session::parkable() const {
-  return wait_ == Wait::kKeepAlive && list() != nullptr && state_ == nullptr && !handshaking_ &&
-         !dispatching_ && !awaiting_deferred_ && !over_high_water_ && !reading_body_ &&
-         !shutting_down() && connection_.idle_and_empty();
+  // One not heard from yet is left a Session: shutdown gives it a grace
+  // period for the request it may be sending.
+  return heard() && wait_ == Wait::kKeepAlive && list() != nullptr && state_ == nullptr &&
+         !handshaking_ && !dispatching_ && !awaiting_deferred_ && !over_high_water_ &&
+         !reading_body_ && !shutting_down() && connection_.idle_and_empty();
 }
 
 void Session::park_into(ParkedSession& parked) {
@@ -566,7 +569,7 @@ bool Session::complete(uint64_t sequence, const DeferredResponse::Completion& fi
 
 void Session::begin_shutdown(bool close_unheard) {
   shutting_down_ = true;
-  if (idle() && (sequence_ > 0 || close_unheard)) connection_.close_after_flush();
+  if (idle() && (heard() || close_unheard)) connection_.close_after_flush();
 }
 
 }  // namespace basehttp

@@ -31,11 +31,11 @@ namespace basehttp {
 class Session final : public ConnectionHandler, public SessionEntry, public Exchange {
  public:
   /// `transport` carries the connection's bytes (null: the plain socket);
-  /// `handshake_done`: its handshake is over already (a parked connection
-  /// made busy again).
+  /// `resumed`: a parked connection made a Session again, heard from
+  /// already and past its handshake.
   Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
           uint32_t generation, std::unique_ptr<Transport> transport = nullptr,
-          bool handshake_done = false);
+          bool resumed = false);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -127,6 +127,8 @@ class Session final : public ConnectionHandler, public SessionEntry, public Exch
     return (awaiting_deferred_ && !reading_body_) || body_paused_ || over_high_water_;
   }
   bool idle() const;
+  /// A request came on this connection (perhaps before it was parked).
+  bool heard() const { return sequence_ > 0 || resumed_; }
   /// Puts the connection on the deadline list its state calls for.
   void update_wait();
   void wait_on(Wait wait);
@@ -171,6 +173,7 @@ class Session final : public ConnectionHandler, public SessionEntry, public Exch
   bool delivering_body_ = false;  // inside its chunk callback
   bool close_forced_ = false;     // dispatched with the body unread: set to close
   bool handshaking_;              // a TLS handshake is under way (see update_wait)
+  const bool resumed_;            // made from a parked connection: heard from before
 };
 
 }  // namespace basehttp

@@ -98,7 +98,10 @@ void SessionTable::destroy_closed() {
 }
 
 void SessionTable::park_soon(Session& session) {
-  park_slots_.push_back(session.slot());
+  uint32_t slot = session.slot();
+  // A session made outside the table (a test's) is not parked.
+  if (slot >= slots_.size() || slots_[slot].entry != &session) return;
+  park_slots_.push_back({slot, slots_[slot].generation});
   if (park_slots_.size() > 1) return;
   loop_.run_soon([anchor = anchor_] {
     if (anchor->context != nullptr) anchor->context->sessions.park_pending();
@@ -107,10 +110,13 @@ void SessionTable::park_soon(Session& session) {
 
 void SessionTable::park_pending() {
   while (!park_slots_.empty()) {
-    uint32_t slot = park_slots_.back();
+    auto [slot, generation] = park_slots_.back();
     park_slots_.pop_back();
-    if (slot >= slots_.size() || slots_[slot].entry == nullptr || slots_[slot].entry->parked())
+    // Closed, or closed and the slot taken by another connection since.
+    if (slots_[slot].generation != generation || slots_[slot].entry == nullptr ||
+        slots_[slot].entry->parked()) {
       continue;
+    }
     auto* session = static_cast<Session*>(slots_[slot].entry);
     // Whatever happened since the idle deadline (a new request, a close)
     // keeps it a Session.
@@ -132,7 +138,7 @@ Session& SessionTable::unpark(uint32_t slot, uint32_t events) {
   void* block = session_pool_.allocate();
   auto* session =
       new (block) Session(parked->context_, std::move(parked->socket_), parked->peer_, slot,
-                          entry.generation, std::move(parked->transport_), /*handshake_done=*/true);
+                          entry.generation, std::move(parked->transport_), /*resumed=*/true);
   entry.entry = session;
   session->resume_parked(*parked, events);
   parked->~ParkedSession();  // its socket and transport are the Session's now
@@ -166,8 +172,8 @@ void SessionTable::expired(DeadlineEntry& due, Wait wait) {
 size_t SessionTable::held_bytes() const {
   return (session_pool_.chunks() + parked_pool_.chunks()) * BlockPool::kChunkBytes +
          slots_.capacity() * sizeof(Slot) +
-         (free_slots_.capacity() + closed_slots_.capacity() + park_slots_.capacity()) *
-             sizeof(uint32_t);
+         (free_slots_.capacity() + closed_slots_.capacity()) * sizeof(uint32_t) +
+         park_slots_.capacity() * sizeof(ToPark);
 }
 
 size_t SessionTable::parked_bytes() {

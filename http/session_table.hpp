@@ -144,7 +144,11 @@ class SessionTable {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> closed_slots_;  // released, destroyed at the iteration's end
-  std::vector<uint32_t> park_slots_;    // to park at the iteration's end
+  struct ToPark {
+    uint32_t slot;
+    uint32_t generation;
+  };
+  std::vector<ToPark> park_slots_;  // to park at the iteration's end
   size_t live_ = 0;
 };
 
