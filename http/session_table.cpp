@@ -137,8 +137,8 @@ Session& SessionTable::unpark(uint32_t slot, uint32_t events) {
   auto* parked = static_cast<ParkedSession*>(entry.entry);
   void* block = session_pool_.allocate();
   auto* session =
-      new (block) Session(parked->context_, std::move(parked->socket_), parked->peer_, slot,
-                          entry.generation, std::move(parked->transport_), /*resumed=*/true);
+      new (block) Session(parked->context(), parked->take_socket(), parked->peer(), slot,
+                          entry.generation, parked->take_transport(), /*resumed=*/true);
   entry.entry = session;
   session->resume_parked(*parked, events);
   parked->~ParkedSession();  // its socket and transport are the Session's now
@@ -165,7 +165,7 @@ void SessionTable::expired(DeadlineEntry& due, Wait wait) {
     return;
   }
   // Parked only under the keep-alive deadline: it ends as a Session's does.
-  Session& session = unpark(static_cast<ParkedSession&>(entry).slot_, 0);
+  Session& session = unpark(static_cast<ParkedSession&>(entry).slot(), 0);
   session.on_deadline(wait);
 }
 

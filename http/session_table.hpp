@@ -67,9 +67,14 @@ class ParkedSession final : public IoHandler, public SessionEntry {
     socket_ = std::move(socket);
     transport_ = std::move(transport);
   }
+  /// For the Session made in its place.
+  FileDescriptor take_socket() { return std::move(socket_); }
+  std::unique_ptr<Transport> take_transport() { return std::move(transport_); }
+  const SocketAddress& peer() const { return peer_; }
+  uint32_t slot() const { return slot_; }
+  ServerContext& context() const { return context_; }
 
  private:
-  friend class SessionTable;
   /// Input or a hang-up: the connection becomes a Session, which handles it.
   void handle_events(uint32_t events) override;
 
@@ -121,20 +126,19 @@ class SessionTable {
   void close_parked(bool abort);
   /// A deadline of `entry` (a Session or a ParkedSession) passed.
   void expired(DeadlineEntry& entry, Wait wait);
+  /// Makes the parked connection of `slot` a Session again (the parked
+  /// one is destroyed); `events` (what woke it, or 0) are handled at once.
+  Session& unpark(uint32_t slot, uint32_t events);
   /// Runs after closed sessions were destroyed.
   std::function<void()> on_released;
 
  private:
-  friend class ParkedSession;
   struct Slot {
     SessionEntry* entry = nullptr;  // a Session, or a ParkedSession, or none
     uint32_t generation = 0;
   };
   void destroy_closed();
   void park_pending();
-  /// Makes the parked connection of `slot` a Session again; `events`
-  /// (what woke it, or 0) are handled at once.
-  Session& unpark(uint32_t slot, uint32_t events);
   void destroy(SessionEntry* entry) noexcept;
 
   EventLoop& loop_;
