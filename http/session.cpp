@@ -481,11 +481,12 @@ void Session::update_wait() {
   if (idle()) {
     // The request state goes back to the server's pool at once: an idle
     // connection holds none, and the next request takes one without
-    // allocating. Buffers are kept a little longer (kIdle).
+    // allocating. Buffers are kept a little longer (kIdle), and so is the
+    // Session of a connection heard from: it is parked after kIdle.
     if (state_ != nullptr) context_.states.release(std::move(state_));
     if (new_bytes || new_request || (wait_ != Wait::kIdle && wait_ != Wait::kKeepAlive)) {
       bool holds_buffers = connection_.input().capacity() != 0 || !connection_.output().released();
-      wait_on(holds_buffers ? Wait::kIdle : Wait::kKeepAlive);
+      wait_on(holds_buffers || heard() ? Wait::kIdle : Wait::kKeepAlive);
     }
     return;
   }
