@@ -16,7 +16,9 @@ http.server. Configurations are in benchmarks/peers/.
                         runs; plus basehttp's cost against open idle
                         connections and against header fields
   compare.py --memory   resident memory per idle keep-alive connection with
-                        10,000 of them open
+                        10,000 of them open (--idle-connections 10000 100000:
+                        at each count; past 25,000 the clients connect from
+                        127.0.0.2, .3... for enough ephemeral ports)
   compare.py --conformance
                         how each server handles what the comparison relies
                         on: keep-alive, 16 pipelined requests, Connection:
@@ -107,9 +109,12 @@ def build(tls, library_peers=False):
     subprocess.run(["ninja", "-C", BUILD], check=True, stdout=subprocess.DEVNULL)
 
 
+FILE_LIMIT = 65536  # raised by --memory for more connections
+
+
 def raise_file_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    wanted = min(hard, FILE_LIMIT) if hard != resource.RLIM_INFINITY else FILE_LIMIT
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
 
 
@@ -1022,52 +1027,87 @@ def resident_kib(pid):
 
 
 IDLE_RELEASE_SECONDS = 1  # ServerOptions::idle_release_after
+IP_BIND_ADDRESS_NO_PORT = 24  # <linux/in.h>: the port is picked by connect(), per 4-tuple
+CLIENTS_PER_SOURCE = 25000  # below the ephemeral port range (32768-60999 by default)
+
+
+def raise_file_limit_to(wanted):
+    """For --memory with many connections: the limit of this process and of
+    the servers it starts (root may raise the hard limit, up to nr_open)."""
+    global FILE_LIMIT
+    FILE_LIMIT = max(FILE_LIMIT, wanted)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+        except (ValueError, OSError):
+            sys.exit(f"compare.py: {wanted} connections need RLIMIT_NOFILE {wanted} (hard "
+                     f"limit {hard}; raise it, or run with CAP_SYS_RESOURCE)")
+    raise_file_limit()
+
+
+def idle_client(port, index):
+    """Connection `index` of many to 127.0.0.1:port: from source address
+    127.0.0.(1 + index / CLIENTS_PER_SOURCE), since one source address has
+    only ~28,000 ephemeral ports towards one server port."""
+    connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if index >= CLIENTS_PER_SOURCE:
+        connection.setsockopt(socket.SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        connection.bind((f"127.0.0.{1 + index // CLIENTS_PER_SOURCE}", 0))
+    connection.connect(("127.0.0.1", port))
+    return connection
 
 
 def memory(peers, args):
-    count = args.idle_connections
+    counts = args.idle_connections
+    raise_file_limit_to(max(counts) + 64)  # the listener, the loop's own, stdio
     print(f"\nresident memory per idle keep-alive {'TLS ' if args.tls else ''}connection "
-          f"({count:,} connections, each after one request)\n")
-    print("| server | RSS before (KiB) | RSS with connections (KiB) | bytes per connection |")
-    print("|---|---:|---:|---:|")
+          f"(each after one request, measured {IDLE_RELEASE_SECONDS + 1} s after the last "
+          f"response)\n")
+    print("| server | connections | RSS before (KiB) | RSS with connections (KiB) | "
+          "bytes per connection |")
+    print("|---|---:|---:|---:|---:|")
     request = b"GET /plaintext HTTP/1.1\r\nHost: b\r\n\r\n"
     client_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     client_tls.check_hostname = False
     client_tls.verify_mode = ssl.CERT_NONE
-    for peer in peers:
-        if unable(peer, "memory"):
-            print(f"| {peer.name} | {unable(peer, 'memory')} | | |")
-            continue
-        port = free_port()
-        with Running(peer.command(port, "plaintext"), port, ("taskset", "-c", SERVER_CPU)) as run:
-            before = resident_kib(run.pid())
-            held = []
-            for _ in range(count):
-                connection = socket.create_connection(("127.0.0.1", port))
-                if peer.tls:  # blocking: the handshake is over when this returns
+    for count in counts:
+        for peer in peers:
+            if unable(peer, "memory"):
+                print(f"| {peer.name} | {count:,} | {unable(peer, 'memory')} | | |")
+                continue
+            port = free_port()
+            with Running(peer.command(port, "plaintext"), port,
+                         ("taskset", "-c", SERVER_CPU)) as run:
+                before = resident_kib(run.pid())
+                held = []
+                for index in range(count):
+                    connection = idle_client(port, index)
+                    if peer.tls:  # blocking: the handshake is over when this returns
+                        connection.settimeout(30)
+                        connection = client_tls.wrap_socket(connection)
+                    connection.sendall(request)
+                    held.append(connection)
+                for connection in held:  # every response read: the server has seen every request
                     connection.settimeout(30)
-                    connection = client_tls.wrap_socket(connection)
-                connection.sendall(request)
-                held.append(connection)
-            for connection in held:  # every response read: the server has seen every request
-                connection.settimeout(30)
-                data = b""
-                while b"Hello, World!" not in data:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-            # Idle means idle: past ServerOptions::idle_release_after (1 s),
-            # when a connection gives back its buffers (over TLS, OpenSSL's
-            # record buffers too). nginx frees them as soon as a record is
-            # done, so the wait changes nothing for it.
-            time.sleep(IDLE_RELEASE_SECONDS + 1)
-            after = resident_kib(run.pid())
-            for connection in held:
-                connection.close()
-        per = (after - before) * 1024 / count
-        print(f"| {peer.name} | {before:,} | {after:,} | {per:,.0f} |")
-        log(f"  {peer.name}: {per:,.0f} bytes per idle connection")
+                    data = b""
+                    while b"Hello, World!" not in data:
+                        chunk = connection.recv(4096)
+                        if not chunk:
+                            raise RuntimeError(f"{peer.name} closed a connection of {count:,}")
+                        data += chunk
+                # Idle means idle: past ServerOptions::idle_release_after (1 s),
+                # when a connection gives back its buffers (over TLS, OpenSSL's
+                # record buffers too) and its Session is parked. nginx frees
+                # its buffers as soon as a request is done, so the wait changes
+                # nothing for it.
+                time.sleep(IDLE_RELEASE_SECONDS + 1)
+                after = resident_kib(run.pid())
+                for connection in held:
+                    connection.close()
+            per = (after - before) * 1024 / count
+            print(f"| {peer.name} | {count:,} | {before:,} | {after:,} | {per:,.0f} |", flush=True)
+            log(f"  {peer.name}: {per:,.0f} bytes per idle connection ({count:,})")
 
 
 def main():
@@ -1091,7 +1131,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", help="only the wrk scenarios whose name contains this")
     parser.add_argument("--cost-requests", type=int, nargs=2, default=(20000, 100000))
-    parser.add_argument("--idle-connections", type=int, default=10000)
+    parser.add_argument("--idle-connections", type=int, nargs="+", default=[10000],
+                        help="--memory: connection counts to measure at (e.g. 10000 100000)")
     args = parser.parse_args()
 
     ensure_tools()

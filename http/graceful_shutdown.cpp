@@ -71,6 +71,7 @@ void GracefulShutdown::begin_shutdown() {
   // with Connection: close; then they are closed like the idle ones.
   context_.sessions.for_each(
       [](Session& session) { session.begin_shutdown(/*close_unheard=*/false); });
+  context_.sessions.close_parked(/*abort=*/false);  // idle, and heard from
   unheard_timer_ = loop.run_after(std::min(kUnheardGrace, context_.options.drain_timeout), [this] {
     unheard_timer_ = 0;
     context_.sessions.for_each([](Session& session) { session.begin_shutdown(); });
@@ -85,6 +86,7 @@ void GracefulShutdown::begin_shutdown() {
 void GracefulShutdown::close_remaining() {
   hooks_.on_other_loops(&GracefulShutdown::close_remaining);
   context_.sessions.for_each([](Session& session) { session.abort(); });
+  context_.sessions.close_parked(/*abort=*/true);
 }
 
 void GracefulShutdown::check_drained() {

@@ -219,6 +219,10 @@ size_t HTTPServer::connection_count() const {
   return context_->sessions.size();
 }
 
+size_t HTTPServer::parked_connection_count() const {
+  return context_->sessions.parked();
+}
+
 ServerStats HTTPServer::stats() const {
   ServerStats copy = context_->stats;
   copy.connections_open = context_->sessions.size();

@@ -81,6 +81,9 @@ class HTTPServer {
   const HandlerTable& handlers() const;
   /// Open connections.
   size_t connection_count() const;
+  /// Of those, the idle ones parked: holding only their socket, TLS state,
+  /// peer address and keep-alive deadline (ServerOptions::idle_release_after).
+  size_t parked_connection_count() const;
   /// The counters of this loop so far (a copy). Loop thread: from another,
   /// post() a function that calls it.
   ServerStats stats() const;

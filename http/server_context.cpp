@@ -18,9 +18,8 @@ ServerContext::ServerContext(EventLoop& loop, const HandlerTable& handlers, Serv
       response_head(this->options),
       request_log(this->options.log_sink, loop, stats.log_lines_dropped),
       states(this->options.limits),
-      timeouts(
-          loop, this->options,
-          [](DeadlineEntry& entry, Wait wait) { static_cast<Session&>(entry).on_deadline(wait); }),
+      timeouts(loop, this->options,
+               [this](DeadlineEntry& entry, Wait wait) { sessions.expired(entry, wait); }),
       sessions(loop, anchor) {}
 
 ServerContext::~ServerContext() {

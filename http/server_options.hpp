@@ -133,7 +133,9 @@ struct ServerOptions {
   /// connection is dropped.
   std::chrono::milliseconds send_timeout{60000};
   /// After this long idle, a connection gives back its buffers and request
-  /// state (taken again, without allocating, when it is next used).
+  /// state (taken again, without allocating, when it is next used), and
+  /// is parked: only its socket, TLS state, peer address and keep-alive
+  /// deadline are kept (about 128 bytes) until it is next used.
   std::chrono::milliseconds idle_release_after{1000};
   /// Open connections at most; at the limit the server stops accepting
   /// (clients wait in the listen backlog) until one closes. 0: no limit

@@ -1,5 +1,6 @@
 #include "http/session.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <exception>
@@ -26,17 +27,46 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
 }  // namespace
 
 Session::Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer,
-                 uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport)
-    : context_(context),
+                 uint32_t slot, uint32_t generation, std::unique_ptr<Transport> transport,
+                 bool resumed)
+    : SessionEntry(false),
+      context_(context),
       connection_(context.loop, std::move(socket), peer, *this, std::move(transport)),
       slot_(slot),
       generation_(generation),
       timing_(context.options.latency_histograms ? &context.stats : nullptr),
-      handshaking_(connection_.transport() != nullptr) {}
+      handshaking_(connection_.transport() != nullptr && !resumed),
+      resumed_(resumed) {}
 
 void Session::start() {
   connection_.start();
   update_wait();
+}
+
+void Session::resume_parked(ParkedSession& parked, uint32_t events) {
+  if (DeadlineList* list = parked.list()) {
+    list->replace(parked, *this);
+    wait_ = Wait::kKeepAlive;  // parked only under it, with its deadline kept
+  }
+  connection_.take_over(parked, events);
+}
+
+bool Session::parkable() const {
+  // One not heard from yet is left a Session: shutdown gives it a grace
+  // period for the request it may be sending.
+  return heard() && wait_ == Wait::kKeepAlive && list() != nullptr && state_ == nullptr &&
+         !handshaking_ && !dispatching_ && !awaiting_deferred_ && !over_high_water_ &&
+         !reading_body_ && !shutting_down() && connection_.idle_and_empty();
+}
+
+void Session::park_into(ParkedSession& parked) {
+  count_bytes();
+  list()->replace(*this, parked);
+  wait_ = Wait::kNone;
+  std::unique_ptr<Transport> transport;
+  FileDescriptor socket = connection_.hand_over(&transport);
+  context_.loop.retarget(socket.get(), EPOLLIN | EPOLLRDHUP, &connection_, &parked);
+  parked.adopt(std::move(socket), std::move(transport));
 }
 
 Session::~Session() {
@@ -451,11 +481,12 @@ void Session::update_wait() {
   if (idle()) {
     // The request state goes back to the server's pool at once: an idle
     // connection holds none, and the next request takes one without
-    // allocating. Buffers are kept a little longer (kIdle).
+    // allocating. Buffers are kept a little longer (kIdle), and so is the
+    // Session of a connection heard from: it is parked after kIdle.
     if (state_ != nullptr) context_.states.release(std::move(state_));
     if (new_bytes || new_request || (wait_ != Wait::kIdle && wait_ != Wait::kKeepAlive)) {
       bool holds_buffers = connection_.input().capacity() != 0 || !connection_.output().released();
-      wait_on(holds_buffers ? Wait::kIdle : Wait::kKeepAlive);
+      wait_on(holds_buffers || heard() ? Wait::kIdle : Wait::kKeepAlive);
     }
     return;
   }
@@ -476,6 +507,8 @@ void Session::on_deadline(Wait wait) {
     case Wait::kIdle:
       release_resources();
       wait_on(Wait::kKeepAlive);
+      // Holding nothing now, it can be parked: the Session itself goes too.
+      if (parkable()) context_.sessions.park_soon(*this);
       return;
     case Wait::kKeepAlive:
       connection_.close_after_flush();
@@ -537,7 +570,7 @@ bool Session::complete(uint64_t sequence, const DeferredResponse::Completion& fi
 
 void Session::begin_shutdown(bool close_unheard) {
   shutting_down_ = true;
-  if (idle() && (sequence_ > 0 || close_unheard)) connection_.close_after_flush();
+  if (idle() && (heard() || close_unheard)) connection_.close_after_flush();
 }
 
 }  // namespace basehttp

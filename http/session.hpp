@@ -6,9 +6,11 @@
 // Internal.
 //
 // The per-request state (parser, request, handler) is lent by the
-// server's RequestStatePool while the connection is busy, and a connection idle for
-// ServerOptions::idle_release_after gives it back along with its buffers:
-// an idle keep-alive connection costs little more than this object.
+// server's RequestStatePool while the connection is busy and given back
+// when it goes idle; a connection idle for ServerOptions::idle_release_after
+// gives back its buffers, then the Session itself: it is parked (see
+// session_table.hpp), so an idle keep-alive connection costs far less
+// than this object.
 #pragma once
 
 #include <cstdint>
@@ -26,11 +28,14 @@
 
 namespace basehttp {
 
-class Session final : public ConnectionHandler, public DeadlineEntry, public Exchange {
+class Session final : public ConnectionHandler, public SessionEntry, public Exchange {
  public:
-  /// `transport` carries the connection's bytes (null: the plain socket).
+  /// `transport` carries the connection's bytes (null: the plain socket);
+  /// `resumed`: a parked connection made a Session again, heard from
+  /// already and past its handshake.
   Session(ServerContext& context, FileDescriptor socket, const SocketAddress& peer, uint32_t slot,
-          uint32_t generation, std::unique_ptr<Transport> transport = nullptr);
+          uint32_t generation, std::unique_ptr<Transport> transport = nullptr,
+          bool resumed = false);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -38,6 +43,20 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   /// Registers the connection; it waits under the keep-alive deadline until
   /// its first byte.
   void start();
+  /// Instead of start(), for a connection that was parked: takes its
+  /// registration and its place on the keep-alive deadline list from
+  /// `parked` (which may be destroyed afterwards), and handles `events`
+  /// (what woke it, or 0).
+  void resume_parked(ParkedSession& parked, uint32_t events);
+  /// Nothing in flight, nothing held but the socket (and transport), under
+  /// the keep-alive deadline since its buffers were released: the session
+  /// may be parked (see SessionTable).
+  bool parkable() const;
+  /// Parks the session: `parked` takes the socket, the transport, the
+  /// peer, the loop's registration and the place on the deadline list.
+  /// The session is closed afterwards (destroy it without callbacks).
+  void park_into(ParkedSession& parked);
+
   /// Server shutdown: close now when idle, otherwise after the response in
   /// flight. A connection that has not sent its first request yet is left
   /// open unless `close_unheard`: its request may be in the socket unread,
@@ -57,6 +76,7 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   bool shutting_down() const { return shutting_down_ || context_.draining; }
 
   bool closed() const { return connection_.closed(); }
+  uint32_t slot() const { return slot_; }
   ServerContext& context() { return context_; }
   Connection& connection() { return connection_; }
   const Connection& connection() const { return connection_; }
@@ -107,6 +127,8 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
     return (awaiting_deferred_ && !reading_body_) || body_paused_ || over_high_water_;
   }
   bool idle() const;
+  /// A request came on this connection (perhaps before it was parked).
+  bool heard() const { return sequence_ > 0 || resumed_; }
   /// Puts the connection on the deadline list its state calls for.
   void update_wait();
   void wait_on(Wait wait);
@@ -151,6 +173,7 @@ class Session final : public ConnectionHandler, public DeadlineEntry, public Exc
   bool delivering_body_ = false;  // inside its chunk callback
   bool close_forced_ = false;     // dispatched with the body unread: set to close
   bool handshaking_;              // a TLS handshake is under way (see update_wait)
+  const bool resumed_;            // made from a parked connection: heard from before
 };
 
 }  // namespace basehttp

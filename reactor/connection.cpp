@@ -28,6 +28,23 @@ void Connection::start() {
   loop_.add(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
 }
 
+void Connection::take_over(IoHandler& previous, uint32_t events) {
+  loop_.retarget(socket_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, &previous, this);
+  if (events != 0) handle_events(events);
+}
+
+bool Connection::idle_and_empty() const {
+  return state_ == State::kOpen && !processing_ && !reading_paused_ && !peer_eof_ &&
+         !hangup_seen_ && !read_wants_writable_ && !drain_watched_ && input_.capacity() == 0 &&
+         output_.empty() && output_.released() && linger_timer_ == 0;
+}
+
+FileDescriptor Connection::hand_over(std::unique_ptr<Transport>* transport) {
+  state_ = State::kClosed;
+  *transport = std::move(transport_);
+  return std::move(socket_);
+}
+
 void Connection::handle_events(uint32_t events) {
   if (state_ == State::kClosed) return;
   if (events & EPOLLERR) {

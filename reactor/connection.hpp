@@ -39,6 +39,20 @@ class Connection final : public IoHandler {
 
   /// Registers with the loop and reads what has already arrived.
   void start();
+  /// Instead of start(), for a socket already registered with the loop for
+  /// `previous` (the connection's parked form, see hand_over()): its
+  /// readiness comes here from now on, and `events` (what woke it, or 0)
+  /// is handled at once.
+  void take_over(IoHandler& previous, uint32_t events);
+  /// True when the connection holds nothing but its socket and transport:
+  /// open, nothing read or queued, no buffer, nothing paused or watched, no
+  /// hang-up seen. It may then be handed over.
+  bool idle_and_empty() const;
+  /// Gives up the socket (still registered with the loop, which the new
+  /// owner retargets) and the transport, without closing or calling the
+  /// handler: the connection is closed as far as this object is concerned.
+  /// Only when idle_and_empty().
+  FileDescriptor hand_over(std::unique_ptr<Transport>* transport);
 
   /// The unconsumed input: the connection's own buffer, or, while a read
   /// is being handled, the loop's scratch buffer it was read into.

@@ -80,6 +80,29 @@ class DeadlineList {
     entry.previous_ = entry.next_ = nullptr;
   }
 
+  /// Puts `fresh` where `entry` is (it must be on this list), with its
+  /// deadline, and takes `entry` off: one object hands its wait to another
+  /// without moving to the tail.
+  void replace(DeadlineEntry& entry, DeadlineEntry& fresh) {
+    if (fresh.list_ != nullptr) fresh.list_->remove(fresh);
+    fresh.list_ = this;
+    fresh.deadline_ = entry.deadline_;
+    fresh.previous_ = entry.previous_;
+    fresh.next_ = entry.next_;
+    if (fresh.previous_ != nullptr) {
+      fresh.previous_->next_ = &fresh;
+    } else {
+      head_ = &fresh;
+    }
+    if (fresh.next_ != nullptr) {
+      fresh.next_->previous_ = &fresh;
+    } else {
+      tail_ = &fresh;
+    }
+    entry.list_ = nullptr;
+    entry.previous_ = entry.next_ = nullptr;
+  }
+
   /// Takes off and returns the head entry if its deadline is not after
   /// `now`; nullptr otherwise. Call until nullptr to expire all that are due.
   DeadlineEntry* pop_expired(Clock::time_point now) {

@@ -290,6 +290,13 @@ void EventLoop::detach(int fd, IoHandler* handler) {
   }
 }
 
+void EventLoop::retarget(int fd, uint32_t events, IoHandler* from, IoHandler* to) {
+  modify(fd, events, to);
+  for (int i = 0; i < batch_size_; ++i) {
+    if (batch_[i].data.ptr == from) batch_[i].data.ptr = to;
+  }
+}
+
 void EventLoop::watch_signals(std::initializer_list<int> signals,
                               std::function<void(int)> handler) {
   sigset_t added;

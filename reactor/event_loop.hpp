@@ -88,6 +88,10 @@ class EventLoop {
   /// current iteration, so it may be destroyed at once (not only after
   /// the iteration, as the loop's own handlers are).
   void detach(int fd, IoHandler* handler);
+  /// modify() to `to`, and readiness already collected for `from` in the
+  /// current iteration goes to `to` instead, so `from` may be destroyed at
+  /// once (a connection moving between its busy and its parked object).
+  void retarget(int fd, uint32_t events, IoHandler* from, IoHandler* to);
 
   /// Blocks `signals` in the calling thread (threads started later inherit
   /// that) and delivers them to `handler` on the loop thread through a

@@ -178,6 +178,28 @@ int OutputQueue::flush_to(int fd) {
 }
 
 int OutputQueue::flush_to(StreamIo io) {
+  if (segments_.empty() && unsealed_ != 0) [[likely]] {
+    // The usual batch: responses copied into the block and nothing else
+    // queued. One write, and no segment made for bytes sent at once (nor
+    // a segment array allocated again after an idle release).
+    iovec vector{copied_->peek(), unsealed_};
+    ssize_t written = io.write(&vector, 1, false);
+    if (written == static_cast<ssize_t>(vector.iov_len)) [[likely]] {
+      copied_->retrieve(vector.iov_len);
+      bytes_sent_ += vector.iov_len;
+      queued_bytes_ = 0;
+      unsealed_ = 0;
+      return_scratch();
+      return 0;
+    }
+    seal();
+    bool would_block = false;
+    int status = took(io, written, vector.iov_len, &would_block);
+    if (status < 0 || would_block) {
+      return_scratch();
+      return status < 0 ? status : -EAGAIN;
+    }
+  }
   seal();
   int result = 0;
   while (!empty()) {

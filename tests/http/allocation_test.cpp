@@ -361,5 +361,47 @@ TEST(SteadyStateOverSockets, TheLoopThreadAllocatesNothingPerRequest) {
   EXPECT_EQ(busy, idle) << "2600 requests allocated " << busy - idle << " times";
 }
 
+// A connection idle past idle_release_after gives back its buffers and is
+// parked; its next request makes it a Session again. That costs an
+// epoll_ctl, but no allocation once the pools have their blocks.
+TEST(SteadyStateOverSockets, WakingAParkedConnectionAllocatesNothing) {
+  HandlerTable table = testing::hello_handlers(testing::ResponseStyle::kRespond);
+  ServerOptions options = testing::quiet_options();
+  options.idle_release_after = std::chrono::milliseconds(20);
+  testing::TestServer server(table, options);
+  testing::RawClient client(server.port());
+  auto count = [&] {
+    uint64_t allocations = 0;
+    server.run_in_loop([&] { allocations = thread_allocations(); });
+    return allocations;
+  };
+  auto wait_parked = [&] {
+    // Bounded: parked within 5 s of going idle, or the test fails.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    size_t parked = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      server.run_in_loop([&] { parked = server.server().parked_connection_count(); });
+      if (parked == 1) return true;
+      if (!client.silent_for(std::chrono::milliseconds(10))) return false;
+    }
+    return false;
+  };
+  // Only a connection heard from is parked.
+  ASSERT_TRUE(client.send(requests("/plaintext", 1)));
+  ASSERT_TRUE(client.read_response());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(wait_parked()) << "cycle " << i;
+    // Taking a count costs the loop thread something itself (the posted
+    // call and its promise): that, with nothing between two counts.
+    uint64_t start = count();
+    uint64_t before = count();
+    ASSERT_TRUE(client.send(requests("/plaintext", 1)));
+    ASSERT_TRUE(client.read_response());
+    auto wake = static_cast<int64_t>(count() - before) - static_cast<int64_t>(before - start);
+    // The first wake fills the pools (a request state, the blocks).
+    if (i > 0) EXPECT_EQ(wake, 0) << "cycle " << i;
+  }
+}
+
 }  // namespace
 }  // namespace basehttp

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "http/server_context.hpp"
 #include "tests/support/test_server.hpp"
@@ -180,6 +181,124 @@ TEST(SessionTable, FindsOnlyTheGenerationItWasGiven) {
   harness.connect(&second);
   EXPECT_EQ(harness.context().sessions.find(0, 1), second);  // the slot, one generation on
   EXPECT_EQ(harness.context().sessions.find(0, 0), nullptr);
+}
+
+ServerOptions parking_options(milliseconds keep_alive = milliseconds(5000)) {
+  ServerOptions options = testing::quiet_options();
+  options.idle_release_after = milliseconds(20);
+  options.keep_alive_timeout = keep_alive;
+  return options;
+}
+
+TEST(SessionTable, AnIdleConnectionIsParkedAndItsNextRequestWakesIt) {
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options());
+  SessionTable& sessions = harness.context().sessions;
+  int client = harness.connect();
+  EXPECT_NE(harness.exchange(client, kGet, "hello /x").find("200 OK"), std::string::npos);
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  EXPECT_EQ(sessions.size(), 1u);
+  // A request and a partial one: the woken session answers the first and
+  // keeps the rest, which another parking must not lose.
+  std::string response =
+      harness.exchange(client, std::string(kGet) + "GET /y HTTP/1.1\r\nHo", "hello /x");
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+  EXPECT_EQ(sessions.parked(), 0u);
+  EXPECT_NE(harness.exchange(client, "st: t\r\n\r\n", "hello /y").find("hello /y"),
+            std::string::npos);
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  EXPECT_NE(harness.exchange(client, kGet, "hello /x").find("hello /x"), std::string::npos);
+  EXPECT_EQ(harness.context().stats.requests, 4u);
+}
+
+TEST(SessionTable, AParkedConnectionClosesAtItsKeepAliveDeadline) {
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options(milliseconds(300)));
+  SessionTable& sessions = harness.context().sessions;
+  int client = harness.connect();
+  harness.exchange(client, kGet, "hello /x");
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  ASSERT_TRUE(harness.run_until([&] { return sessions.size() == 0; }));
+  EXPECT_EQ(sessions.parked(), 0u);
+  EXPECT_EQ(harness.context().stats.timeout_count(TimeoutKind::kKeepAlive), 1u);
+  char byte;
+  EXPECT_EQ(::read(client, &byte, 1), 0);  // an orderly close
+}
+
+TEST(SessionTable, AParkedConnectionWhosePeerLeavesIsClosed) {
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options());
+  SessionTable& sessions = harness.context().sessions;
+  int client = harness.connect();
+  harness.exchange(client, kGet, "hello /x");
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  ::shutdown(client, SHUT_WR);
+  EXPECT_TRUE(harness.run_until([&] { return sessions.size() == 0; }));
+  EXPECT_EQ(sessions.parked(), 0u);
+}
+
+TEST(SessionTable, AHandleFromBeforeParkingFindsNothing) {
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options());
+  SessionTable& sessions = harness.context().sessions;
+  Session* session = nullptr;
+  int client = harness.connect(&session);
+  harness.exchange(client, kGet, "hello /x");
+  EXPECT_EQ(sessions.find(0, 0), session);
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  EXPECT_EQ(sessions.find(0, 0), nullptr);
+  EXPECT_EQ(sessions.find(0, 1), nullptr);  // parked: no exchange to find
+  harness.exchange(client, kGet, "hello /x");
+  EXPECT_NE(sessions.find(0, 1), nullptr);  // the woken session, one generation on
+  EXPECT_EQ(sessions.find(0, 0), nullptr);
+}
+
+TEST(SessionTable, ShutdownClosesParkedConnections) {
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options());
+  SessionTable& sessions = harness.context().sessions;
+  int client = harness.connect();
+  harness.exchange(client, kGet, "hello /x");
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == 1; }));
+  sessions.close_parked(/*abort=*/false);
+  EXPECT_TRUE(harness.run_until([&] { return sessions.size() == 0; }));
+  char byte;
+  EXPECT_EQ(::read(client, &byte, 1), 0);
+}
+
+// Issue 17's goal: an idle keep-alive connection costs at most 256 bytes
+// of user-space memory (uWebSockets needs about 270, nginx about 520).
+// What it holds is its ParkedSession block and its table slot; the Session
+// it had while busy, 488 bytes then, is gone. The bound leaves the rest of
+// the 256 to what the measure by RSS (benchmarks/compare.py --memory)
+// also sees: the slot array's spare capacity and the pools' part-used
+// chunks. A change that grows what a parked connection keeps fails here.
+static_assert(sizeof(ParkedSession) <= 112, "an idle connection must stay small: see above");
+
+TEST(SessionTable, AnIdleConnectionHoldsAtMost256Bytes) {
+  EXPECT_LE(SessionTable::parked_bytes(), 128u);
+  HandlerTable table = hello_table();
+  SessionHarness harness(table, parking_options());
+  SessionTable& sessions = harness.context().sessions;
+  constexpr size_t kConnections = 1000;
+  std::vector<int> clients;
+  for (size_t i = 0; i < kConnections; ++i) {
+    int client = harness.connect();
+    clients.push_back(client);
+    ASSERT_EQ(::write(client, kGet.data(), kGet.size()), static_cast<ssize_t>(kGet.size()));
+  }
+  // Every connection served at once, then idle: each was a whole Session.
+  ASSERT_TRUE(harness.run_until([&] { return sessions.parked() == kConnections; }));
+  // What the busy Sessions took is given back but for one spare chunk.
+  EXPECT_LE(sessions.held_bytes(), kConnections * 256) << sessions.held_bytes() / kConnections;
+  for (int client : clients) {
+    std::string response;
+    char chunk[256];
+    ssize_t n;
+    while ((n = ::read(client, chunk, sizeof(chunk))) > 0)
+      response.append(chunk, static_cast<size_t>(n));
+    EXPECT_NE(response.find("hello /x"), std::string::npos);
+  }
 }
 
 }  // namespace

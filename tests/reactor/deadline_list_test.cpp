@@ -29,6 +29,28 @@ TEST(DeadlineList, ExpiresEntriesInTheOrderTheyWereScheduled) {
   EXPECT_EQ(c.list(), nullptr);
 }
 
+TEST(DeadlineList, AReplacementTakesThePlaceAndTheDeadline) {
+  DeadlineList list(seconds(10));
+  DeadlineList other(seconds(1));
+  DeadlineEntry a, b, c, fresh, last;
+  Clock::time_point start = Clock::now();
+  list.schedule(a, start);
+  list.schedule(b, start + seconds(1));
+  list.schedule(c, start + seconds(2));
+  other.schedule(fresh, start + seconds(5));  // taken off the list it was on
+  list.replace(b, fresh);
+  EXPECT_EQ(b.list(), nullptr);
+  EXPECT_TRUE(other.empty());
+  EXPECT_EQ(fresh.deadline(), start + seconds(11));
+  list.replace(c, last);  // the tail
+  list.replace(a, c);     // the head, by an entry once on this list
+  EXPECT_EQ(list.pop_expired(start + seconds(20)), &c);
+  EXPECT_EQ(list.pop_expired(start + seconds(20)), &fresh);
+  EXPECT_EQ(list.pop_expired(start + seconds(20)), &last);
+  EXPECT_EQ(last.deadline(), start + seconds(12));
+  EXPECT_TRUE(list.empty());
+}
+
 TEST(DeadlineList, RescheduledEntryMovesToTheTail) {
   DeadlineList list(seconds(5));
   DeadlineEntry a, b;
