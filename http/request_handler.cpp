@@ -132,6 +132,11 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
   }
 }
 
+void RequestHandler::send_header_lines(const HeaderLines& lines) {
+  if (!writer_.send_header_lines(lines))
+    log_error("send_header_lines() outside a header section: ignored");
+}
+
 void RequestHandler::end_headers() {
   writer().end_headers();
 }

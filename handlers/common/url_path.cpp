@@ -69,6 +69,14 @@ std::string percent_encode_path(std::string_view text) {
 }
 
 std::string_view target_path(std::string_view target) {
+  // Origin-form, what nearly every request sends: no scheme to look for,
+  // and a plain loop (find_first_of tries each byte against the set).
+  if (!target.empty() && target[0] == '/') {
+    size_t end = 0;
+    while (end < target.size() && target[end] != '?' && target[end] != '#')
+      ++end;
+    return target.substr(0, end);
+  }
   size_t scheme = target.find("://");
   if (scheme != std::string_view::npos && target.find('/') > scheme) {
     size_t path_start = target.find('/', scheme + 3);
@@ -85,7 +93,9 @@ bool map_url_path_into(std::string_view target, std::string& out, bool& trailing
   // Decode first (an escaped "/" separates segments too, as in Python),
   // then resolve the segments in place: each one is written at or before
   // where it was read, so the one buffer does for both.
-  out.clear();
+  out.resize(path.size());  // decoding never lengthens
+  char* text = out.data();
+  size_t size = 0;
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '%' && i + 2 < path.size()) {
@@ -93,20 +103,18 @@ bool map_url_path_into(std::string_view target, std::string& out, bool& trailing
       int low = hex_value(path[i + 2]);
       if (high >= 0 && low >= 0) {
         c = static_cast<char>(high * 16 + low);
-        if (c == '\0') return false;
         i += 2;
       }
-    } else if (c == '\0') {
-      return false;
     }
-    out += c;
+    if (c == '\0') return false;
+    text[size++] = c;
   }
-  char* text = out.data();
-  size_t size = out.size();
+  // Paths are short: plain loops, where memchr's set-up would cost more.
   size_t written = 0;
   for (size_t start = 0; start <= size;) {
-    const char* slash = static_cast<const char*>(std::memchr(text + start, '/', size - start));
-    size_t end = slash != nullptr ? static_cast<size_t>(slash - text) : size;
+    size_t end = start;
+    while (end < size && text[end] != '/')
+      ++end;
     size_t length = end - start;
     if (length == 2 && text[start] == '.' && text[start + 1] == '.') {
       while (written > 0 && text[written - 1] != '/')
@@ -114,7 +122,7 @@ bool map_url_path_into(std::string_view target, std::string& out, bool& trailing
       if (written > 0) --written;  // the separator before the segment dropped
     } else if (length > 0 && !(length == 1 && text[start] == '.')) {
       if (written > 0) text[written++] = '/';
-      std::memmove(text + written, text + start, length);
+      if (written != start) std::memmove(text + written, text + start, length);
       written += length;
     }
     start = end + 1;

@@ -2,16 +2,19 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 
 #include "handlers/common/root_folder.hpp"
 #include "handlers/common/url_path.hpp"
 #include "handlers/static_files/byte_range.hpp"
 #include "handlers/static_files/directory_listing.hpp"
 #include "handlers/static_files/preconditions.hpp"
+#include "http/header_lines.hpp"
 #include "http/http_date.hpp"
 
 namespace basehttp {
@@ -19,6 +22,15 @@ namespace {
 
 // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
 constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+// Files up to this size keep their bytes in the cache: copied into the
+// response, they cost a copy of at most one file chunk instead of a
+// sendfile per response. The budget bounds the cache's memory for them.
+constexpr uint64_t kSmallFile = 16 * 1024;
+constexpr size_t kKeptContentBudget = 4 * 1024 * 1024;
+// How old a file's last change must be for its bytes to be kept: past
+// any file system's timestamp granularity.
+constexpr std::time_t kSettledSeconds = 2;
 
 void not_found(RequestHandler& handler) {
   handler.send_error(404, "File not found");
@@ -56,6 +68,26 @@ std::string_view decimal(ValueText& text, uint64_t value) {
 }
 
 }  // namespace
+
+struct StaticFiles::OpenFile {
+  std::shared_ptr<const FileDescriptor> descriptor;
+  struct stat info {};
+  Validators validators;  // the ETag and the modification time
+  std::string last_modified;
+  // Formatted once, sent with every 200 and 206: Content-Type, then the
+  // validators and Accept-Ranges (Content-Length goes between them).
+  HeaderLines type_line;
+  HeaderLines validator_lines;
+  // The bytes of a small file, read when it was opened: they go out in the
+  // response's gather write, where a sendfile each would cost a system
+  // call per response. Only used while a stat says the file is unchanged,
+  // as the ETag is.
+  std::string content;
+  bool has_content = false;
+  // Nonzero: a small file changed too recently to keep its bytes; from
+  // this time on it is opened again, and then kept with them.
+  std::time_t recheck_after = 0;
+};
 
 StaticFiles::StaticFiles(StaticFilesOptions options)
     : options_(std::move(options)),
@@ -150,7 +182,10 @@ std::shared_ptr<const StaticFiles::OpenFile> StaticFiles::open_file(
   if (options_.open_file_cache > 0) {
     std::lock_guard<std::mutex> lock(open_files_mutex_);
     auto kept = open_files_.find(relative);
-    if (kept != open_files_.end() && same_file(kept->second->info, current)) return kept->second;
+    if (kept != open_files_.end() && same_file(kept->second->info, current) &&
+        (kept->second->recheck_after == 0 || ::time(nullptr) < kept->second->recheck_after)) {
+      return kept->second;
+    }
   }
   FileDescriptor descriptor = open_beneath(c_relative);
   auto file = std::make_shared<OpenFile>();
@@ -162,11 +197,40 @@ std::shared_ptr<const StaticFiles::OpenFile> StaticFiles::open_file(
   file->validators.etag = make_etag(size, file->info.st_mtim.tv_sec, file->info.st_mtim.tv_nsec);
   file->validators.modified = file->info.st_mtim.tv_sec;
   file->last_modified = format_imf_fixdate(file->info.st_mtim.tv_sec);
-  file->content_type = mime_types_->lookup(relative);
-  if (options_.open_file_cache > 0) {
-    std::lock_guard<std::mutex> lock(open_files_mutex_);
-    if (open_files_.size() >= options_.open_file_cache) open_files_.clear();
-    open_files_.insert_or_assign(std::string(relative), file);
+  file->type_line.add("Content-Type", mime_types_->lookup(relative));
+  file->validator_lines.add("Last-Modified", file->last_modified);
+  file->validator_lines.add("ETag", file->validators.etag);
+  file->validator_lines.add("Accept-Ranges", "bytes");
+  if (options_.open_file_cache == 0) return file;
+  std::lock_guard<std::mutex> lock(open_files_mutex_);
+  if (open_files_.size() >= options_.open_file_cache) {
+    open_files_.clear();
+    kept_content_bytes_ = 0;
+  }
+  // A change within the clock tick of the last one can leave the times
+  // as they were (kernels without fine-grained timestamps on demand), so
+  // the bytes of a file changed that recently are not kept: it goes out by
+  // sendfile, and is opened again once the change is old enough.
+  std::time_t settled = file->info.st_ctim.tv_sec + kSettledSeconds;
+  if (size <= kSmallFile && settled > ::time(nullptr)) {
+    file->recheck_after = settled;
+  } else if (size <= kSmallFile && kept_content_bytes_ + size <= kKeptContentBudget) {
+    // Read under the lock: small, once per change of the file, and the
+    // budget stays exact. A file read short (shrinking meanwhile) keeps
+    // no bytes and goes out by sendfile, which notices.
+    file->content.resize(size);
+    ssize_t got = ::pread(file->descriptor->get(), file->content.data(), size, 0);
+    file->has_content = got == static_cast<ssize_t>(size);
+    if (file->has_content) {
+      kept_content_bytes_ += size;
+    } else {
+      file->content.clear();
+    }
+  }
+  auto [kept, inserted] = open_files_.try_emplace(std::string(relative), file);
+  if (!inserted) {
+    kept_content_bytes_ -= kept->second->has_content ? kept->second->content.size() : 0;
+    kept->second = file;
   }
   return file;
 }
@@ -198,12 +262,29 @@ void StaticFiles::serve_directory(RequestHandler& handler, FileDescriptor direct
   handler.write(std::move(*page));
 }
 
+namespace {
+
+// Only a request with an If-* or a Range field needs the preconditions
+// and the range looked at; most have neither, which one pass over the
+// names tells (instead of a lookup of each of the five by name).
+bool may_be_conditional(const Headers& headers) {
+  for (HeaderField field : headers) {
+    char first = static_cast<char>(field.name.empty() ? 0 : field.name[0] | 0x20);
+    if (first == 'i' || first == 'r') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void StaticFiles::serve_file(RequestHandler& handler, const OpenFile& file) const {
   uint64_t size = static_cast<uint64_t>(file.info.st_size);
   const Validators& validators = file.validators;
   Headers headers = handler.headers();
+  bool conditional = may_be_conditional(headers);
 
-  switch (evaluate_preconditions(headers, validators)) {
+  switch (conditional ? evaluate_preconditions(headers, validators)
+                      : PreconditionResult::kProceed) {
     case PreconditionResult::kNotModified:
       handler.send_response(304);
       handler.send_header("ETag", validators.etag);
@@ -218,7 +299,8 @@ void StaticFiles::serve_file(RequestHandler& handler, const OpenFile& file) cons
   }
 
   RangeRequest range;
-  if (auto header = headers.get("Range"); header && if_range_allows(headers, validators)) {
+  if (auto header = conditional ? headers.get("Range") : std::nullopt;
+      header && if_range_allows(headers, validators)) {
     range = parse_byte_range(*header, size);
   }
   ValueText text;
@@ -235,18 +317,20 @@ void StaticFiles::serve_file(RequestHandler& handler, const OpenFile& file) cons
   uint64_t length = partial ? range.length() : size;
 
   handler.send_response(partial ? 206 : 200);
-  handler.send_header("Content-Type", file.content_type);
+  handler.send_header_lines(file.type_line);
   handler.send_header("Content-Length", decimal(text, length));
   if (partial) {
     char* end =
         put(put(put(put(put(put(text, "bytes "), range.first), "-"), range.last), "/"), size);
     handler.send_header("Content-Range", std::string_view(text, static_cast<size_t>(end - text)));
   }
-  handler.send_header("Last-Modified", file.last_modified);
-  handler.send_header("ETag", validators.etag);
-  handler.send_header("Accept-Ranges", "bytes");
+  handler.send_header_lines(file.validator_lines);
   handler.end_headers();
-  handler.write_file(file.descriptor, offset, length);
+  if (file.has_content) {
+    handler.write(std::string_view(file.content).substr(offset, length));
+  } else {
+    handler.write_file(file.descriptor, offset, length);
+  }
 }
 
 }  // namespace basehttp

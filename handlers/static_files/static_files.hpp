@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "handlers/static_files/mime_types.hpp"
-#include "handlers/static_files/preconditions.hpp"
 #include "http/handler_table.hpp"
 #include "http/request_handler.hpp"
 #include "reactor/file_descriptor.hpp"
@@ -45,9 +44,11 @@ struct StaticFilesOptions {
   const MimeTypes* mime_types = nullptr;
   /// Files kept open between requests (0: open every time). A kept file is
   /// checked with one stat per request and opened again when its path now
-  /// names another file or it changed. With several loops (threads > 1)
-  /// they share this cache, behind a lock held for one map lookup: the
-  /// one thing the loops share when serving files.
+  /// names another file or it changed (inode, size, modification or
+  /// status-change time differ): a changed file is served fresh at once.
+  /// Kept files of at most 16 KiB keep their bytes too (4 MiB in all). With several loops (threads
+  /// > 1) they share this cache, behind a lock held for one map lookup: the one thing the loops
+  /// share when serving files.
   size_t open_file_cache = 1024;
 };
 
@@ -67,13 +68,7 @@ class StaticFiles {
 
  private:
   /// A regular file opened beneath the root, with what answering needs.
-  struct OpenFile {
-    std::shared_ptr<const FileDescriptor> descriptor;
-    struct stat info {};
-    Validators validators;  // the ETag and the modification time
-    std::string last_modified;
-    std::string_view content_type;
-  };
+  struct OpenFile;
 
   /// Looks the cache up by a path's view, so that a request's path need
   /// not become a std::string of its own.
@@ -102,6 +97,7 @@ class StaticFiles {
   // handle() is const for its callers, the cache is not; the lock is
   // uncontended with one loop and short with several.
   mutable std::mutex open_files_mutex_;
+  mutable size_t kept_content_bytes_ = 0;  // OpenFile::content in open_files_
   mutable std::unordered_map<std::string, std::shared_ptr<const OpenFile>, PathHash,
                              std::equal_to<>>
       open_files_;
