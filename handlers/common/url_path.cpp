@@ -93,6 +93,20 @@ bool map_url_path_into(std::string_view target, std::string& out, bool& trailing
   // Decode first (an escaped "/" separates segments too, as in Python),
   // then resolve the segments in place: each one is written at or before
   // where it was read, so the one buffer does for both.
+  // Most paths need neither decoding nor resolving ("/a/b.css"): no
+  // escape, NUL, dot segment or empty segment. One pass finds out, and
+  // the mapping is then the path without its slashes at either end.
+  bool plain = !path.empty() && path[0] == '/';
+  for (size_t i = 1; plain && i < path.size(); ++i) {
+    char c = path[i];
+    plain = c != '%' && c != '\0' && !(path[i - 1] == '/' && (c == '/' || c == '.'));
+  }
+  if (plain) {
+    size_t end = path.size();
+    if (end > 1 && path[end - 1] == '/') --end;
+    out.assign(path.data() + 1, end - 1);
+    return true;
+  }
   out.resize(path.size());  // decoding never lengthens
   char* text = out.data();
   size_t size = 0;
