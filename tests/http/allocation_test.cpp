@@ -229,8 +229,8 @@ TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
   EXPECT_TRUE(is_access_line(log.last(), "/missing", 404)) << log.last();
 }
 
-// send_error() builds its page in a std::string the output queue then
-// owns (two allocations per request, logging or not): the log must add none.
+// send_error() fills its page in a buffer the loop thread keeps (no
+// allocation, SteadyStateStaticFiles' 404): the log must add none.
 TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
   auto allocations = [](bool logging) {
     HandlerTable table;
