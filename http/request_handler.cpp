@@ -224,7 +224,12 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
 }
 
 void send_unsupported_method(RequestHandler& handler) {
-  handler.send_error(501, "Unsupported method ('" + std::string(handler.command()) + "')");
+  // In a buffer the loop thread keeps, as the page is: a 501 allocates nothing.
+  thread_local std::string message;
+  message.assign("Unsupported method ('");
+  message += handler.command();
+  message += "')";
+  handler.send_error(501, message);
 }
 
 void RequestHandler::finish() {

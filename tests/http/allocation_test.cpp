@@ -297,6 +297,7 @@ TEST(SteadyStateStaticFiles, AllocatesNothingPerRequest) {
         {"range", "GET /1k.bin HTTP/1.1\r\n" + host + "Range: bytes=10-19\r\n", "206"},
         {"redirect", "GET /sub?a=1 HTTP/1.1\r\n" + host, "301"},
         {"missing", "GET /missing.txt HTTP/1.1\r\n" + host, "404"},
+        {"other_method", "DELETE /1k.bin HTTP/1.1\r\n" + host, "501"},
     };
     for (const Ask& ask : asks) {
       std::string request = ask.request + "\r\n";
