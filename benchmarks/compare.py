@@ -37,6 +37,12 @@ http.server. Configurations are in benchmarks/peers/.
                         second (openssl s_time -new); --cost over a kept-alive
                         TLS 1.3 connection, 16 pipelined and one at a time;
                         --memory with every connection after its handshake
+  compare.py --static-cost
+                        instructions and syscalls per request for the 1 KiB
+                        file (callgrind, strace), 16 pipelined and one at a
+                        time: basehttpd with -q, with its default log (stderr
+                        to a file) and with --access-log; nginx with the
+                        access log off and on (buffer=64k); h2o
   compare.py --metrics-cost
                         basehttp's instructions per request without and with
                         the per-phase latency histograms (callgrind)
@@ -829,6 +835,125 @@ def cost(peers, args, workdir):
     print(f"\nslope: {slope:,.0f} instructions per additional header field")
 
 
+# ---------------------------------------------------------------- --static-cost
+
+class BasehttpStderrLog(Basehttp):
+    """basehttpd as people run it: its default log (Python's format on
+    stderr), stderr sent to a file."""
+    logging = "stderr to a file"
+
+    def command(self, port, scenario):
+        argv = [arg for arg in super().command(port, scenario) if arg != "-q"]
+        self.stderr_file = os.path.join(self.workdir, f"{self.name}-{port}.log")
+        return argv
+
+
+class BasehttpAccessLog(Basehttp):
+    """basehttpd --access-log FILE (Python's format, written by the log's thread)."""
+    logging = "--access-log file"
+
+    def command(self, port, scenario):
+        argv = [arg for arg in super().command(port, scenario) if arg != "-q"]
+        return [*argv[:-1], "--access-log", os.path.join(self.workdir, f"{self.name}-{port}.log"),
+                argv[-1]]
+
+
+class NginxAccessLog(Nginx):
+    """nginx with the combined access log to a file, buffer=64k."""
+    logging = "access_log buffer=64k"
+
+    def command(self, port, scenario):
+        argv = super().command(port, scenario)
+        prefix, config = argv[4], argv[2]
+        with open(config) as source:
+            text = source.read()
+        text = text.replace("access_log off;",
+                            f"access_log {prefix}/access.log combined buffer=64k;")
+        with open(config, "w") as out:
+            out.write(text)
+        return argv
+
+
+def static_total(peer, requests, depth, workdir, tool):
+    """Callgrind's instruction total or strace's syscall total for `requests`
+    GETs of the 1 KiB file over one kept-alive connection."""
+    port = free_port()
+    out = os.path.join(workdir, f"{tool}.static.{peer.name}.{requests}.{depth}")
+    peer.stderr_file = None
+    argv = peer.command(port, "static1k")
+    if tool == "callgrind":
+        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    else:
+        wrap = ["taskset", "-c", SERVER_CPU, "strace", "-c", "-f", "-o", out]
+    argv = [*wrap, *argv]
+    if peer.stderr_file:  # the shell is replaced by the wrapper: nothing of it is measured
+        argv = ["sh", "-c", 'exec "$@" 2>>"$0"', peer.stderr_file, *argv]
+    with Running(argv, port, timeout=600, signal_child=tool == "strace"):
+        client = [os.path.join(BUILD, "benchmarks", "pipeline_client"), str(port), "--path",
+                  peer.path("static1k"), "--requests", str(requests), "--depth", str(depth)]
+        subprocess.run(["taskset", "-c", CLIENT_CPU, *client], check=True, capture_output=True,
+                       timeout=900)
+    for line in open(out):
+        if tool == "callgrind" and line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+        if tool == "strace" and line.rstrip().endswith(" total"):
+            return int(line.split()[3])
+    raise RuntimeError(f"no {tool} total in {out}")
+
+
+def static_cost(args, workdir, files):
+    """Instructions and syscalls per request for the 1 KiB file, with logging
+    off and on, 16 pipelined and one at a time."""
+    n1, n2 = args.cost_requests
+    names = (args.servers or "basehttp,nginx,h2o").split(",")
+    # basehttp keeps the bytes of a small file only once its last change is
+    # 2 s old (a change within one clock tick may not show in its times):
+    # measure what it does with a file that is not being written.
+    written = os.stat(os.path.join(files, "1k.bin")).st_ctime
+    time.sleep(max(0.0, written + 2.5 - time.time()))
+    peers = []
+    for name in names:
+        if name == "basehttp":
+            plain = Basehttp("basehttp", workdir, files)
+            plain.logging = "off (-q)"
+            peers += [plain, BasehttpStderrLog("basehttp-log", workdir, files),
+                      BasehttpAccessLog("basehttp-accesslog", workdir, files)]
+        elif name == "nginx":
+            plain = Nginx("nginx", workdir, files)
+            plain.logging = "off"
+            peers += [plain, NginxAccessLog("nginx-log", workdir, files)]
+        elif name == "h2o":
+            plain = H2o("h2o", workdir, files)
+            plain.logging = "off"
+            peers.append(plain)
+    rows = []
+    for peer in peers:
+        measure = lambda tool, depth: lambda n: static_total(peer, n, depth, workdir, tool)
+        row = (peer.name, peer.logging,
+               per_request(measure("callgrind", 16), n1, n2),
+               per_request(measure("callgrind", 1), n1 // 4, n2 // 4),
+               per_request(measure("strace", 16), n1, n2),
+               per_request(measure("strace", 1), n1 // 4, n2 // 4))
+        rows.append(row)
+        log(f"  {peer.name:<19} {row[2]:>7,.0f} instr/req (16 pipelined)  {row[3]:,.0f} (one at "
+            f"a time)  {row[4]:.3f} / {row[5]:.2f} syscalls/req")
+    print(f"\nstatic 1 KiB file, one kept-alive connection; instructions by callgrind, syscalls "
+          f"by strace -c -f; per request = difference between {n1} and {n2} requests "
+          f"pipelined, {n1 // 4} and {n2 // 4} one at a time; / nginx: against nginx with its "
+          f"access log off for a server logging nothing, with it on (buffer=64k) otherwise\n")
+    print("| server | log | instructions/request, 16 pipelined | / nginx | instructions/request, "
+          "one at a time | / nginx | syscalls/request, 16 pipelined | syscalls/request, one at "
+          "a time |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, logging, pipelined, single, syscalls16, syscalls1 in rows:
+        logged = not logging.startswith("off")
+        nginx = next((r for r in rows if r[0] == ("nginx-log" if logged else "nginx")), None)
+        ratio16 = f"{pipelined / nginx[2]:.3f}" if nginx else "-"
+        ratio1 = f"{single / nginx[3]:.3f}" if nginx else "-"
+        print(f"| {name} | {logging} | {pipelined:,.0f} | {ratio16} | {single:,.0f} | {ratio1} | "
+              f"{syscalls16:.3f} | {syscalls1:.2f} |")
+
+
 # ---------------------------------------------------------------- --metrics-cost
 
 class BasehttpHistograms(Basehttp):
@@ -1114,6 +1239,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cost", action="store_true", help="instructions and syscalls per request")
     parser.add_argument("--memory", action="store_true", help="memory per idle connection")
+    parser.add_argument("--static-cost", action="store_true",
+                        help="instructions and syscalls per request for a 1 KiB file, "
+                             "logging off and on")
     parser.add_argument("--metrics-cost", action="store_true",
                         help="instructions/request with and without latency histograms")
     parser.add_argument("--log-cost", action="store_true",
@@ -1166,6 +1294,8 @@ def main():
             metrics_cost(args, workdir, files)
         elif args.log_cost:
             log_cost(args, workdir, files)
+        elif args.static_cost:
+            static_cost(args, workdir, files)
         elif args.memory:
             memory(peers, args)
         elif args.conformance:

@@ -5,22 +5,26 @@ namespace basehttp {
 std::string html_escape(std::string_view text) {
   std::string escaped;
   escaped.reserve(text.size());
+  append_html_escaped(text, escaped);
+  return escaped;
+}
+
+void append_html_escaped(std::string_view text, std::string& out) {
   for (char c : text) {
     switch (c) {
       case '&':
-        escaped += "&amp;";
+        out += "&amp;";
         break;
       case '<':
-        escaped += "&lt;";
+        out += "&lt;";
         break;
       case '>':
-        escaped += "&gt;";
+        out += "&gt;";
         break;
       default:
-        escaped += c;
+        out += c;
     }
   }
-  return escaped;
 }
 
 }  // namespace basehttp

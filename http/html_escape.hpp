@@ -12,5 +12,7 @@ namespace basehttp {
 
 /// `text` with &, < and > as &amp;, &lt; and &gt;.
 std::string html_escape(std::string_view text);
+/// The same, appended to `out`.
+void append_html_escaped(std::string_view text, std::string& out);
 
 }  // namespace basehttp

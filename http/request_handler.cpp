@@ -13,30 +13,30 @@
 namespace basehttp {
 namespace {
 
-std::string fill_error_format(std::string_view format, int code, std::string_view message,
-                              std::string_view explain) {
-  std::string page;
-  page.reserve(format.size() + message.size() + explain.size());
+// Appends the page `format` describes to `page`.
+void fill_error_format(std::string& page, std::string_view format, int code,
+                       std::string_view message, std::string_view explain) {
   while (!format.empty()) {
     size_t open = format.find('{');
     page.append(format.substr(0, open));
     if (open == std::string_view::npos) break;
     format.remove_prefix(open);
     if (format.substr(0, 6) == "{code}") {
-      page += std::to_string(code);
+      char digits[16];
+      page.append(digits, static_cast<size_t>(
+                              std::to_chars(digits, digits + sizeof(digits), code).ptr - digits));
       format.remove_prefix(6);
     } else if (format.substr(0, 9) == "{message}") {
-      page += html_escape(message);
+      append_html_escaped(message, page);
       format.remove_prefix(9);
     } else if (format.substr(0, 9) == "{explain}") {
-      page += html_escape(explain);
+      append_html_escaped(explain, page);
       format.remove_prefix(9);
     } else {
       page += '{';
       format.remove_prefix(1);
     }
   }
-  return page;
 }
 
 }  // namespace
@@ -132,6 +132,11 @@ void RequestHandler::send_header(std::string_view keyword, std::string_view valu
   }
 }
 
+void RequestHandler::send_header_lines(const HeaderLines& lines) {
+  if (!writer_.send_header_lines(lines))
+    log_error("send_header_lines() outside a header section: ignored");
+}
+
 void RequestHandler::end_headers() {
   writer().end_headers();
 }
@@ -201,18 +206,30 @@ void RequestHandler::send_error(int code, std::string_view message, std::string_
     out.end_with_interim();
     return;
   }
-  std::string page;
-  if (ResponseWriter::allows_body(code)) {
-    page = fill_error_format(options().error_message_format, code, message, explain);
-    send_header("Content-Type", options().error_content_type);
-    send_header("Content-Length", std::to_string(page.size()));
+  if (!ResponseWriter::allows_body(code)) {
+    end_headers();
+    return;
   }
+  // Built in a buffer the loop thread keeps and copied into the output,
+  // so that answering an error (a 404 from a file server) allocates nothing.
+  thread_local std::string page;
+  page.clear();
+  fill_error_format(page, options().error_message_format, code, message, explain);
+  char length[24];
+  char* length_end = std::to_chars(length, length + sizeof(length), page.size()).ptr;
+  send_header("Content-Type", options().error_content_type);
+  send_header("Content-Length", std::string_view(length, static_cast<size_t>(length_end - length)));
   end_headers();
-  if (!page.empty()) write(std::move(page));
+  if (!page.empty()) write(std::string_view(page));
 }
 
 void send_unsupported_method(RequestHandler& handler) {
-  handler.send_error(501, "Unsupported method ('" + std::string(handler.command()) + "')");
+  // In a buffer the loop thread keeps, as the page is: a 501 allocates nothing.
+  thread_local std::string message;
+  message.assign("Unsupported method ('");
+  message += handler.command();
+  message += "')";
+  handler.send_error(501, message);
 }
 
 void RequestHandler::finish() {

@@ -92,6 +92,9 @@ class RequestHandler {
   /// Content-Length and Transfer-Encoding are dropped from 1xx, 204 and
   /// 205 responses, which have no content to frame.
   void send_header(std::string_view keyword, std::string_view value);
+  /// Queues fields formatted once in a HeaderLines, as send_header() would
+  /// queue each of them, with one copy (for fields sent with many responses).
+  void send_header_lines(const HeaderLines& lines);
   /// Ends the header section (adding the framing and Connection fields the
   /// response needs).
   void end_headers();

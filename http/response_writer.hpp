@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/header_lines.hpp"
 #include "http/status_table.hpp"
 #include "reactor/file_descriptor.hpp"
 #include "reactor/output_queue.hpp"
@@ -103,6 +104,13 @@ class ResponseWriter {
   /// Transfer-Encoding (the last two dropped from a 1xx, 204 and 205).
   /// False, queuing nothing, outside a header section.
   bool send_header(std::string_view name, std::string_view value);
+  /// Queues fields formatted in advance, with one copy. False, queuing
+  /// nothing, outside a header section.
+  bool send_header_lines(const HeaderLines& lines) {
+    if (stage_ != Stage::kHeaders) return false;
+    queue(lines.text());
+    return true;
+  }
   /// Ends the header section with the framing and Connection fields it
   /// needs. A 1xx's ends the interim response: a final one follows.
   void end_headers();

@@ -35,6 +35,13 @@ std::string percent_encode_path(std::string_view text);
 /// scheme and authority of an absolute-form target ("http://h/x" -> "/x").
 std::string_view target_path(std::string_view target);
 
+/// Maps `target` as map_url_path() does, into `out` (cleared first; its
+/// capacity is reused, so a caller that keeps it maps without allocating):
+/// the segments joined by "/" ("a/b/c", "" for the top), which is the
+/// mapping whole, since no segment holds a "/". `trailing_slash` as in
+/// MappedPath. False for a target whose decoded path holds a NUL byte.
+bool map_url_path_into(std::string_view target, std::string& out, bool& trailing_slash);
+
 /// Maps `target` as Python's SimpleHTTPRequestHandler.translate_path does:
 /// query and fragment dropped, percent-decoded, empty and "." segments
 /// dropped, ".." removing the segment before it (never above the top).
@@ -49,5 +56,12 @@ std::optional<MappedPath> map_url_path(std::string_view target);
 /// starts with "//" or "/\", and holds no byte a browser drops or reads
 /// as a separator before the query.
 std::string folder_redirect_location(const MappedPath& mapped, std::string_view target);
+/// The same Location from the joined form map_url_path_into() gives,
+/// appended to `out`.
+void append_folder_redirect_location(std::string_view joined, std::string_view target,
+                                     std::string& out);
+
+/// percent_encode_path(text), appended to `out`.
+void append_percent_encoded_path(std::string_view text, std::string& out);
 
 }  // namespace basehttp

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -43,9 +44,11 @@ struct StaticFilesOptions {
   const MimeTypes* mime_types = nullptr;
   /// Files kept open between requests (0: open every time). A kept file is
   /// checked with one stat per request and opened again when its path now
-  /// names another file or it changed. With several loops (threads > 1)
-  /// they share this cache, behind a lock held for one map lookup: the
-  /// one thing the loops share when serving files.
+  /// names another file or it changed (inode, size, modification or
+  /// status-change time differ): a changed file is served fresh at once.
+  /// Kept files of at most 16 KiB keep their bytes too (4 MiB in all). With several loops (threads
+  /// > 1) they share this cache, behind a lock held for one map lookup: the one thing the loops
+  /// share when serving files.
   size_t open_file_cache = 1024;
 };
 
@@ -65,31 +68,39 @@ class StaticFiles {
 
  private:
   /// A regular file opened beneath the root, with what answering needs.
-  struct OpenFile {
-    std::shared_ptr<const FileDescriptor> descriptor;
-    struct stat info {};
-    std::string etag;
-    std::string last_modified;
-    std::string_view content_type;
+  struct OpenFile;
+
+  /// Looks the cache up by a path's view, so that a request's path need
+  /// not become a std::string of its own.
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view path) const { return std::hash<std::string_view>()(path); }
   };
 
-  FileDescriptor open_beneath(const std::string& relative) const;
+  /// `relative` is NUL-terminated (a std::string's c_str()).
+  FileDescriptor open_beneath(const char* relative) const;
   /// The regular file at `relative`, from the cache when it still names the
-  /// same unchanged file; nullptr when there is no such file beneath the root.
-  std::shared_ptr<const OpenFile> open_file(const std::string& relative,
-                                            const struct stat* current) const;
+  /// same unchanged file as `current` (its stat now); nullptr when there is
+  /// no such file beneath the root.
+  std::shared_ptr<const OpenFile> open_file(std::string_view relative, const char* c_path,
+                                            const struct stat& current) const;
   void serve_file(RequestHandler& handler, const OpenFile& file) const;
-  void serve_directory(RequestHandler& handler, FileDescriptor directory,
-                       const std::string& relative, std::string_view url_path) const;
+  /// `path` holds the folder's mapped path, the part past the mount
+  /// starting at `skip`; index names are appended to it and taken off again.
+  void serve_directory(RequestHandler& handler, FileDescriptor directory, std::string& path,
+                       size_t skip, std::string_view url_path) const;
 
   StaticFilesOptions options_;
-  std::vector<std::string> mount_segments_;
+  std::string mount_;  // the mount's mapped path: "static", "" for the top
   std::unique_ptr<const RootFolder> root_;
   const MimeTypes* mime_types_;
   // handle() is const for its callers, the cache is not; the lock is
   // uncontended with one loop and short with several.
   mutable std::mutex open_files_mutex_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const OpenFile>> open_files_;
+  mutable size_t kept_content_bytes_ = 0;  // OpenFile::content in open_files_
+  mutable std::unordered_map<std::string, std::shared_ptr<const OpenFile>, PathHash,
+                             std::equal_to<>>
+      open_files_;
 };
 
 }  // namespace basehttp

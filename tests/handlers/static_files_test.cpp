@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/support/process_memory.hpp"
 #include "tests/support/raw_client.hpp"
@@ -312,6 +314,68 @@ TEST_F(StaticFilesTest, AKeptOpenFileIsOpenedAgainWhenItChanges) {
   // Deleted: gone.
   fs::remove(root_ / "hello.txt");
   EXPECT_EQ(get("/hello.txt")->status, 404);
+}
+
+TEST_F(StaticFilesTest, ASmallFileRewrittenInPlaceAtOnceIsServedFresh) {
+  // A small kept file keeps its bytes, trusted while a stat shows the same
+  // size and times. A rewrite at the same size within the clock tick of
+  // the last one leaves those equal, so bytes are kept only of a file
+  // whose last change is older than that: each round below rewrites the
+  // file right after it was served, usually within one tick.
+  serve();
+  for (int round = 0; round < 20; ++round) {
+    std::string before = "round " + std::to_string(round) + " a\n";
+    std::string after = "round " + std::to_string(round) + " b\n";
+    write_file(root_ / "hello.txt", before);
+    ASSERT_EQ(get("/hello.txt")->body, before);
+    {
+      // In place: same inode, same size.
+      std::fstream out(root_ / "hello.txt", std::ios::in | std::ios::out | std::ios::binary);
+      out.seekp(0);
+      out << after;
+    }
+    ASSERT_EQ(get("/hello.txt")->body, after) << "round " << round;
+  }
+}
+
+TEST_F(StaticFilesTest, ASettledSmallFileIsServedFromItsKeptBytes) {
+  // Bytes are kept only of a file last changed 2 s ago or more: wait for
+  // the fixture's files to get there (bounded), then every kind of answer
+  // comes from the kept bytes, and a change is still seen at once.
+  struct stat info {};
+  ASSERT_EQ(::stat((root_ / "digits.txt").c_str(), &info), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::time(nullptr) < info.st_ctim.tv_sec + 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(::time(nullptr), info.st_ctim.tv_sec + 3);
+  serve();
+  std::string digits;
+  for (int i = 0; i < 1000; ++i)
+    digits += static_cast<char>('0' + i % 10);
+  for (int twice = 0; twice < 2; ++twice) {  // opened, then kept
+    auto whole = get("/digits.txt");
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(whole->body, digits);
+    EXPECT_EQ(whole->header("Content-Length"), "1000");
+    auto part = get("/digits.txt", "Range: bytes=995-\r\n");
+    ASSERT_TRUE(part);
+    EXPECT_EQ(part->status, 206);
+    EXPECT_EQ(part->body, "56789");
+    EXPECT_EQ(part->header("Content-Range"), "bytes 995-999/1000");
+    auto head = get("/digits.txt", "", "HEAD");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->header("Content-Length"), "1000");
+    EXPECT_EQ(head->body, "");
+    auto again = get("/digits.txt", "If-None-Match: " + whole->header("ETag") + "\r\n");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 304);
+    EXPECT_EQ(get("/sub/")->body, "<p>sub index</p>");
+  }
+  {
+    std::fstream out(root_ / "digits.txt", std::ios::in | std::ios::out | std::ios::binary);
+    out << "X";  // in place, same size
+  }
+  EXPECT_EQ(get("/digits.txt")->body, "X" + digits.substr(1));
 }
 
 TEST_F(StaticFilesTest, WorksWithoutTheOpenFileCache) {

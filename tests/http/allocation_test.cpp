@@ -21,6 +21,7 @@
 #include "tests/support/hello_handlers.hpp"
 #include "tests/support/in_process_exchange.hpp"
 #include "tests/support/raw_client.hpp"
+#include "tests/support/temp_folder.hpp"
 #include "tests/support/test_server.hpp"
 
 namespace basehttp {
@@ -294,8 +295,8 @@ TEST(SteadyStateLoggingErrors, AllocatesNothingPerRequest) {
   EXPECT_TRUE(is_access_line(log.last(), "/missing", 404)) << log.last();
 }
 
-// send_error() builds its page in a std::string the output queue then
-// owns (two allocations per request, logging or not): the log must add none.
+// send_error() fills its page in a buffer the loop thread keeps (no
+// allocation, SteadyStateStaticFiles' 404): the log must add none.
 TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
   auto allocations = [](bool logging) {
     HandlerTable table;
@@ -309,6 +310,73 @@ TEST(SteadyStateLoggingSendError, TheLogAddsNoAllocation) {
     return count;
   };
   EXPECT_EQ(allocations(true), allocations(false));
+}
+
+// A file server's answers, logging off and on: a file, one in a subfolder,
+// 304s by ETag and by date, a range, a folder's redirect and a 404 (whose
+// page send_error() fills in a kept buffer).
+TEST(SteadyStateStaticFiles, AllocatesNothingPerRequest) {
+  testing::TempFolder folder("allocation-static");
+  {
+    std::string kib(1024, 'x');
+    FILE* out = std::fopen(folder.file("1k.bin").c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    std::fwrite(kib.data(), 1, kib.size(), out);
+    std::fclose(out);
+    ASSERT_EQ(::mkdir(folder.file("sub").c_str(), 0755), 0);
+    out = std::fopen(folder.file("sub/page.html").c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    std::fputs("<p>page</p>", out);
+    std::fclose(out);
+  }
+  StaticFilesOptions static_options;
+  static_options.root = folder.path();
+  StaticFiles files(static_options);
+  HandlerTable table;
+  files.install(table);
+  for (bool logging : {false, true}) {
+    NullSink log;
+    ServerOptions options;
+    options.log_sink = logging ? log.sink() : nullptr;
+    InProcessExchange exchange(table, options);
+    std::string first = exchange.exchange(requests("/1k.bin", 1));
+    auto field = [&](std::string_view name) {
+      size_t at = first.find(std::string("\r\n") + std::string(name) + ": ");
+      if (at == std::string::npos) return std::string();
+      at += name.size() + 4;
+      return first.substr(at, first.find("\r\n", at) - at);
+    };
+    const std::string host = "Host: 127.0.0.1:8080\r\n";
+    struct Ask {
+      const char* name;
+      std::string request;
+      const char* status;
+    } asks[] = {
+        {"file", "GET /1k.bin HTTP/1.1\r\n" + host, "200"},
+        {"subfolder", "GET /sub/page.html HTTP/1.1\r\n" + host, "200"},
+        {"etag", "GET /1k.bin HTTP/1.1\r\n" + host + "If-None-Match: " + field("ETag") + "\r\n",
+         "304"},
+        {"date",
+         "GET /1k.bin HTTP/1.1\r\n" + host + "If-Modified-Since: " + field("Last-Modified") +
+             "\r\n",
+         "304"},
+        {"range", "GET /1k.bin HTTP/1.1\r\n" + host + "Range: bytes=10-19\r\n", "206"},
+        {"redirect", "GET /sub?a=1 HTTP/1.1\r\n" + host, "301"},
+        {"missing", "GET /missing.txt HTTP/1.1\r\n" + host, "404"},
+        {"other_method", "DELETE /1k.bin HTTP/1.1\r\n" + host, "501"},
+    };
+    for (const Ask& ask : asks) {
+      std::string request = ask.request + "\r\n";
+      std::string response = exchange.exchange(request);
+      ASSERT_EQ(response.rfind(std::string("HTTP/1.1 ") + ask.status, 0), 0u)
+          << ask.name << ": " << response;
+      std::string batch;
+      for (int i = 0; i < 16; ++i)
+        batch += request;
+      EXPECT_EQ(steady_allocations(exchange, batch), 0u)
+          << ask.name << (logging ? ", logging" : "") << ", over 16000 requests";
+    }
+  }
 }
 
 // Per-phase latency is recorded on the request path too: still no allocation.
