@@ -174,6 +174,10 @@ class ResponseWriter {
   /// Queues "<name>: <value>\r\n" in one piece, control bytes made spaces.
   void queue_field(std::string_view name, std::string_view value);
   void finish_unusual();
+  /// respond()'s head, built here (any status, any Connection field),
+  /// and `inline_body` after it.
+  void queue_head(int code, std::string_view content_type, uint64_t length,
+                  std::string_view inline_body);
   /// respond() for a status that has no content.
   void respond_without_content(int code);
   /// How many of `size` body bytes may be queued (0: drop them all), after
