@@ -163,6 +163,8 @@ class ResponseWriter {
     return stage_ == Stage::kAborted || (stage_ == Stage::kDone && has_content_length_ &&
                                          body_allowed_ && !head_ && body_bytes_ < content_length_);
   }
+  /// The server's protocol_version is HTTP/1.1 (Setup::keep_alive_protocol).
+  bool keep_alive_protocol() const { return keep_alive_protocol_; }
   /// Whether the connection must close after this response.
   bool close_connection() const { return close_connection_; }
   void set_close_connection(bool close) { close_connection_ = close; }
