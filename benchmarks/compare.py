@@ -10,7 +10,8 @@ http.server. Configurations are in benchmarks/peers/.
   compare.py            wrk: req/s, p50, p99 for plaintext, plaintext with 16
                         requests pipelined per write, json, and static files
                         of 1 KiB and 1 MiB; three runs each, medians
-  compare.py --cost     instructions per request (valgrind --tool=callgrind)
+  compare.py --cost     instructions per request, 16 pipelined and one at a
+                        time (valgrind --tool=callgrind)
                         and syscalls per request (strace -c -f) over a fixed
                         request count, start-up cancelled by differencing two
                         runs; plus basehttp's cost against open idle
@@ -495,20 +496,27 @@ def cost(peers, args, workdir):
         else:
             a, b = n1, n2
         instructions = per_request(lambda n: callgrind_total(peer, n, 16, workdir), a, b)
+        # One at a time every request is a batch of its own: a quarter of
+        # the requests keeps the run as short as the pipelined one.
+        single = per_request(lambda n: callgrind_total(peer, n, 1, workdir), a // 4, b // 4)
         syscalls16 = per_request(lambda n: strace_calls(peer, n, 16, workdir), a, b)
         syscalls1 = per_request(lambda n: strace_calls(peer, n, 1, workdir), a, b)
-        rows.append((peer.name, instructions, syscalls16, syscalls1))
-        log(f"  {peer.name:<9} {instructions:>9,.0f} instr/req  {syscalls16:.3f} syscalls/req "
-            f"(16 pipelined)  {syscalls1:.2f} (no pipelining)")
-    print(f"\nplaintext, one connection; instructions by callgrind (16 pipelined), syscalls by "
-          f"strace -c -f; per request = difference between {n1} and {n2} requests\n")
-    print("| server | instructions/request | / nginx | syscalls/request, 16 pipelined | "
-          "syscalls/request, no pipelining |")
-    print("|---|---:|---:|---:|---:|")
-    nginx = next((r[1] for r in rows if r[0] == "nginx"), None)
-    for name, instructions, syscalls16, syscalls1 in rows:
-        ratio = f"{instructions / nginx:.3f}" if nginx else "-"
-        print(f"| {name} | {instructions:,.0f} | {ratio} | {syscalls16:.3f} | {syscalls1:.2f} |")
+        rows.append((peer.name, instructions, single, syscalls16, syscalls1))
+        log(f"  {peer.name:<9} {instructions:>9,.0f} instr/req (16 pipelined)  {single:,.0f} "
+            f"(no pipelining)  {syscalls16:.3f} / {syscalls1:.2f} syscalls/req")
+    print(f"\nplaintext, one connection; instructions by callgrind, syscalls by strace -c -f; "
+          f"per request = difference between {n1} and {n2} requests ({n1 // 4} and {n2 // 4} "
+          f"for instructions with no pipelining)\n")
+    print("| server | instructions/request, 16 pipelined | / nginx | instructions/request, no "
+          "pipelining | / nginx | syscalls/request, 16 pipelined | syscalls/request, no "
+          "pipelining |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    nginx = next((r for r in rows if r[0] == "nginx"), None)
+    for name, instructions, single, syscalls16, syscalls1 in rows:
+        ratio = f"{instructions / nginx[1]:.3f}" if nginx else "-"
+        ratio1 = f"{single / nginx[2]:.3f}" if nginx else "-"
+        print(f"| {name} | {instructions:,.0f} | {ratio} | {single:,.0f} | {ratio1} | "
+              f"{syscalls16:.3f} | {syscalls1:.2f} |")
 
     basehttp = next(p for p in peers if p.name == "basehttp")
     print("\nbasehttp, instructions/request as work grows (16 pipelined):\n")
