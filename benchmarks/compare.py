@@ -10,7 +10,8 @@ http.server. Configurations are in benchmarks/peers/.
   compare.py            wrk: req/s, p50, p99 for plaintext, plaintext with 16
                         requests pipelined per write, json, and static files
                         of 1 KiB and 1 MiB; three runs each, medians
-  compare.py --cost     instructions per request (valgrind --tool=callgrind)
+  compare.py --cost     instructions per request, 16 pipelined and one at a
+                        time (valgrind --tool=callgrind)
                         and syscalls per request (strace -c -f) over a fixed
                         request count, start-up cancelled by differencing two
                         runs; plus basehttp's cost against open idle
@@ -795,22 +796,28 @@ def cost(peers, args, workdir):
         peer.one_connection = True  # every request on one connection (cpp-httplib closes at 5)
         cannot = unable(peer, "pipelined")  # the row says why instead
         instructions = cannot or per_request(lambda n: callgrind_total(peer, n, 16, workdir), a, b)
+        # One at a time every request is a batch of its own: a quarter of
+        # the requests keeps the run as short as the pipelined one.
+        single = per_request(lambda n: callgrind_total(peer, n, 1, workdir), a // 4, b // 4)
         syscalls16 = cannot or per_request(lambda n: strace_calls(peer, n, 16, workdir), a, b)
         syscalls1 = per_request(lambda n: strace_calls(peer, n, 1, workdir), a, b)
-        rows.append((peer.name, instructions, syscalls16, syscalls1))
-        log(f"  {peer.name:<9} {figure(instructions, ',.0f'):>9} instr/req  "
-            f"{figure(syscalls16, '.3f')} syscalls/req (16 pipelined)  {syscalls1:.2f} "
-            f"(no pipelining)")
-    print(f"\nplaintext, one connection; instructions by callgrind (16 pipelined), syscalls by "
-          f"strace -c -f; per request = difference between {n1} and {n2} requests\n")
-    print("| server | instructions/request | / nginx | syscalls/request, 16 pipelined | "
-          "syscalls/request, no pipelining |")
-    print("|---|---:|---:|---:|---:|")
-    nginx = next((r[1] for r in rows if r[0] == "nginx"), None)
-    for name, instructions, syscalls16, syscalls1 in rows:
-        ratio = f"{instructions / nginx:.3f}" if nginx and isinstance(instructions, float) else "-"
-        print(f"| {name} | {figure(instructions, ',.0f')} | {ratio} | {figure(syscalls16, '.3f')} "
-              f"| {syscalls1:.2f} |")
+        rows.append((peer.name, instructions, single, syscalls16, syscalls1))
+        log(f"  {peer.name:<9} {figure(instructions, ',.0f'):>9} instr/req (16 pipelined)  "
+            f"{single:,.0f} (no pipelining)  {figure(syscalls16, '.3f')} / {syscalls1:.2f} "
+            f"syscalls/req")
+    print(f"\nplaintext, one connection; instructions by callgrind, syscalls by strace -c -f; "
+          f"per request = difference between {n1} and {n2} requests ({n1 // 4} and {n2 // 4} "
+          f"for instructions with no pipelining)\n")
+    print("| server | instructions/request, 16 pipelined | / nginx | instructions/request, no "
+          "pipelining | / nginx | syscalls/request, 16 pipelined | syscalls/request, no "
+          "pipelining |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    nginx = next((r for r in rows if r[0] == "nginx"), None)
+    for name, instructions, single, syscalls16, syscalls1 in rows:
+        ratio = f"{instructions / nginx[1]:.3f}" if nginx and isinstance(instructions, float) else "-"
+        ratio1 = f"{single / nginx[2]:.3f}" if nginx else "-"
+        print(f"| {name} | {figure(instructions, ',.0f')} | {ratio} | {single:,.0f} | {ratio1} | "
+              f"{figure(syscalls16, '.3f')} | {syscalls1:.2f} |")
     print_notes(peers)
 
     basehttp = next((p for p in peers if p.name == "basehttp"), None)

@@ -65,6 +65,16 @@ inline bool has_control_bytes(const char* text, size_t size) {
       text, size, [](uint64_t word) { return bytes_below(word, 0x20) | bytes_equal(word, 0x7f); });
 }
 
+/// Makes every control byte but HTAB, and DEL, a space: a field value
+/// written with it never ends a line and holds no byte RFC 9110 §5.5
+/// forbids.
+inline void blank_control_bytes(char* text, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) text[i] = ' ';
+  }
+}
+
 /// True when any of `size` bytes is a control byte, a space or DEL: bytes a
 /// request-target never holds.
 inline bool has_non_target_bytes(const char* text, size_t size) {

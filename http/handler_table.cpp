@@ -20,11 +20,12 @@ HandlerTable& HandlerTable::add(std::string_view method, Handler handler, bool s
       return *this;
     }
   }
+  if (method == "GET") get_index_ = static_cast<int>(entries_.size());
   entries_.push_back(Entry{std::string(method), std::move(handler), streams_body});
   return *this;
 }
 
-const HandlerTable::Entry* HandlerTable::find_entry(std::string_view method) const {
+const HandlerTable::Entry* HandlerTable::scan(std::string_view method) const {
   for (const Entry& entry : entries_) {
     if (entry.method.size() == method.size() &&
         byte_scan::same(entry.method.data(), method.data(), method.size())) {

@@ -50,8 +50,16 @@ struct Request {
   bool at_least_1_1() const {
     return version_major > 1 || (version_major == 1 && version_minor >= 1);
   }
-  /// Forgets the previous message, keeping allocated capacity.
-  void clear();
+  /// Forgets the previous message, keeping allocated capacity. The spans
+  /// and version are all set again by the parser before use.
+  void clear() {
+    body = Span{};
+    fields.clear();
+    trailers.clear();
+    chunked = has_content_length = keep_alive = expect_continue = false;
+    content_length = 0;
+    header_end = message_size = 0;
+  }
 };
 
 }  // namespace basehttp

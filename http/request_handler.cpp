@@ -93,20 +93,8 @@ void RequestHandler::attach(Session& session) {
   setup.protocol_version = context_->options.protocol_version;
   setup.keep_alive_protocol = context_->keep_alive_protocol;
   writer_.attach(session.connection().output(), setup);
-}
-
-void RequestHandler::begin(const Request* request, bool parsed) {
-  logging_ = context_->logging;
-  request_ = request;
-  parsed_ = parsed;
-  deferred_ = false;
-  reroutes_ = 0;
-  bool head = parsed && request->method.length == 4 &&
-              byte_scan::same(base() + request->method.offset, "HEAD", 4);
-  // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
-  // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
-  bool close = !parsed || !request->keep_alive || !context_->keep_alive_protocol;
-  writer_.start(head, parsed && request->at_least_1_1(), close);
+  // Python logs in log_request(); a request_logger logs in its own format when done.
+  logging_ = context_->logging && !context_->options.request_logger;
 }
 
 ResponseWriter& RequestHandler::writer() {
@@ -232,11 +220,7 @@ void send_unsupported_method(RequestHandler& handler) {
   handler.send_error(501, message);
 }
 
-void RequestHandler::finish() {
-  if (writer_.stage() == Stage::kBody) [[likely]] {  // nothing left that needs the clock
-    writer_.finish();
-    return;
-  }
+void RequestHandler::finish_unusual() {
   ResponseWriter& out = writer();
   if (out.stage() == Stage::kNone) {
     if (out.status() == 101) {
@@ -302,7 +286,7 @@ ResponseStream RequestHandler::stream() {
 // ---- logging ----
 
 void RequestHandler::log_request(int code, int64_t size) {
-  if (!logging_ || options().request_logger) return;  // logged in its own format when done
+  if (!logging_) return;
   context_->request_log.log_request(client_address(), context_->loop.wall_seconds(), requestline(),
                                     code, size);
 }

@@ -220,11 +220,28 @@ class RequestHandler {
   ~RequestHandler() = default;
   /// Lent to `session` for its requests (states are pooled by the server).
   void attach(Session& session);
-  /// Starts a new request; `request` may be partial after a parse error.
-  void begin(const Request* request, bool parsed);
+  /// Starts a new request; `request` may be partial after a parse error
+  /// (`parsed`: its request line was read). `head`: its method is HEAD.
+  /// Inline, as finish(): on every request a call costs more than the stores.
+  void begin(const Request* request, bool parsed, bool head) {
+    request_ = request;
+    parsed_ = parsed;
+    deferred_ = false;
+    reroutes_ = 0;
+    // Python: keep-alive needs an HTTP/1.1 protocol_version and a client
+    // that allows it (1.1 without "Connection: close", or 1.0 with keep-alive).
+    bool close = !parsed || !request->keep_alive || !writer_.keep_alive_protocol();
+    writer_.start(head, parsed && request->at_least_1_1(), close);
+  }
   /// Completes framing after the handler returned (or its deferred
   /// completion ran): a missing response becomes a 500.
-  void finish();
+  void finish() {
+    if (writer_.stage() == ResponseWriter::Stage::kBody) [[likely]] {
+      writer_.finish();  // nothing left that needs the clock
+      return;
+    }
+    finish_unusual();
+  }
   /// The handler threw: answer 500 if nothing was queued, else cut the
   /// response short and close.
   void fail(const char* what);
@@ -240,13 +257,14 @@ class RequestHandler {
   /// The writer, told what changed since the last call (the clock's
   /// second, a shutdown begun): every response call goes through here.
   ResponseWriter& writer();
+  void finish_unusual();
   /// Logs what a write() the writer did not take whole means.
   void log_written(ResponseWriter::Written written, uint64_t size);
   void vlog(const char* format, va_list args);
 
   Session* session_ = nullptr;
   ServerContext* context_ = nullptr;  // the session's
-  bool logging_ = false;              // options().log_sink is set
+  bool logging_ = false;              // log_request() writes: a log_sink and no request_logger
   const Request* request_ = nullptr;
   bool parsed_ = false;  // the request line was read
   bool deferred_ = false;

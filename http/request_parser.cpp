@@ -211,21 +211,25 @@ RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
   body_limit_ = limits_.max_body_bytes;
 }
 
-void RequestParser::next_message() {
-  phase_ = Phase::kStart;
+void RequestParser::next_message_after_error() {
+  error_status_ = 0;
+  error_message_.clear();
+}
+
+void RequestParser::start_llhttp(int minor) {
+  // llhttp takes the rest from the state a stand-in request line of the
+  // same version leaves (HTTP/1.2 and later minor versions are answered
+  // as HTTP/1.1, RFC 9110 §2.5), and the callbacks' notes start over.
+  const StandInStates& states = stand_in_states(&kSettings);
+  parser_ = minor == 0 ? states.http10 : states.http11;
+  parser_.data = this;
   pause_ = Pause::kNone;
-  parsed_ = headers_start_ = 0;
   body_limit_ = limits_.max_body_bytes;
-  body_discarded_ = 0;
   body_checked_ = false;
   name_open_ = value_open_ = false;
   field_count_ = 0;
-  host_fields_ = 0;
-  host_field_ = -1;
   has_transfer_encoding_ = false;
   expect_field_ = -1;
-  error_status_ = 0;
-  error_message_.clear();
 }
 
 RequestParser::Event RequestParser::fail(int status, std::string message) {
@@ -247,6 +251,7 @@ RequestParser::Event RequestParser::parse(Buffer& input, Request& request) {
       Event event = parse_request_line(input, request);
       if (phase_ == Phase::kStart || phase_ == Phase::kError) return event;
       if (read_usual_header_section(input, request, event)) return event;
+      start_llhttp(request.version_minor);
       return run_llhttp(input, request);
     }
     case Phase::kHeaders:
@@ -337,10 +342,6 @@ RequestParser::Event RequestParser::parse_request_line(Buffer& input, Request& r
   request.version_major = 1;
   request.version_minor = parts.minor;
 
-  // HTTP/1.2 and later minor versions are answered as HTTP/1.1 (RFC 9110 §2.5).
-  const StandInStates& states = stand_in_states(&kSettings);
-  parser_ = parts.minor == 0 ? states.http10 : states.http11;
-  parser_.data = this;
   parsed_ = headers_start_ = parts.line_end + 1;
   last_parsed_byte_ = '\n';
   phase_ = Phase::kHeaders;
@@ -500,11 +501,11 @@ bool RequestParser::read_usual_header_section(Buffer& input, Request& request, E
   }
   if (line - headers_start_ > limits_.max_header_bytes) return give_up();
   size_t end = line + 2;  // after the empty line
-  field_count_ = fields.size();
   base_ = data;
   request_ = &request;
   request.keep_alive = request.at_least_1_1();  // llhttp_should_keep_alive(), without Connection
-  if (check_fields() != 0) {
+  // No Transfer-Encoding or Expect field came this way: only Host is left to check.
+  if (check_host() != 0) {
     phase_ = Phase::kError;
     event = Event::kError;
     return true;
@@ -715,6 +716,22 @@ int RequestParser::check_fields() {
   if (has_transfer_encoding_) {
     if (int status = check_transfer_coding()) return status;
   }
+  if (check_host() != 0) return -1;
+  if (expect_field_ >= 0) {
+    const FieldSpan& span = request.fields[static_cast<size_t>(expect_field_)];
+    std::string_view expectation(base_ + span.value_offset, span.value_length);
+    if (!iequals(expectation, "100-continue")) {
+      return fail_in_callback(417, "Expectation not supported");
+    }
+    // HTTP/1.0 clients cannot ask for it (RFC 9110 §10.1.1); without a body it means nothing.
+    request.expect_continue =
+        request.at_least_1_1() && (request.chunked || request.content_length > 0);
+  }
+  return 0;
+}
+
+int RequestParser::check_host() {
+  const Request& request = *request_;
   // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never more than one.
   if (host_fields_ > 1) return fail_in_callback(400, "More than one Host header field");
   if (host_fields_ == 0 && request.at_least_1_1()) {
@@ -729,16 +746,6 @@ int RequestParser::check_fields() {
   bool origin_form = request.target.length > 0 && base_[request.target.offset] == '/';
   if (!origin_form && !absolute_form_agrees_with_host()) {
     return fail_in_callback(400, "Host header field differs from the request-target's authority");
-  }
-  if (expect_field_ >= 0) {
-    const FieldSpan& span = request.fields[static_cast<size_t>(expect_field_)];
-    std::string_view expectation(base_ + span.value_offset, span.value_length);
-    if (!iequals(expectation, "100-continue")) {
-      return fail_in_callback(417, "Expectation not supported");
-    }
-    // HTTP/1.0 clients cannot ask for it (RFC 9110 §10.1.1); without a body it means nothing.
-    request.expect_continue =
-        request.at_least_1_1() && (request.chunked || request.content_length > 0);
   }
   return 0;
 }

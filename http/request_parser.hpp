@@ -49,7 +49,17 @@ class RequestParser {
   Event parse(Buffer& input, Request& request);
 
   /// Readies the parser for the message that follows a completed one.
-  void next_message();
+  /// Inline, and only what the usual message changed: what llhttp's
+  /// callbacks note starts over when llhttp is given a message.
+  void next_message() {
+    phase_ = Phase::kStart;
+    parsed_ = headers_start_ = 0;
+    body_discarded_ = 0;  // read by a streaming handler of any request
+    host_fields_ = 0;
+    host_field_ = -1;
+    if (error_status_ != 0) [[unlikely]]
+      next_message_after_error();
+  }
 
   /// True until the first byte of the current message has been parsed.
   bool at_message_start() const { return phase_ == Phase::kStart; }
@@ -110,6 +120,10 @@ class RequestParser {
   /// The usual header section of a bodiless request, without llhttp:
   /// false (nothing recorded) for any other, which llhttp then parses.
   bool read_usual_header_section(Buffer& input, Request& request, Event& event);
+  void next_message_after_error();
+  /// Puts llhttp where the request line of HTTP/1.`minor` leaves it, for
+  /// the header section and body of the current message.
+  void start_llhttp(int minor);
   Event run_llhttp(Buffer& input, Request& request);
   Event fail(int status, std::string message);
   /// Records an error from inside a callback; the callback then returns -1.
@@ -118,6 +132,9 @@ class RequestParser {
   /// What check_headers() checks in the fields themselves (Host,
   /// Transfer-Encoding, Expect); 0, or -1 after fail_in_callback().
   int check_fields();
+  /// The Host checks of check_fields() (one Host, valid, agreeing with an
+  /// absolute-form target): all a usual header section needs.
+  int check_host();
   bool absolute_form_agrees_with_host() const;
   int check_transfer_coding();
   uint32_t offset_of(const char* at) const { return static_cast<uint32_t>(at - base_); }

@@ -12,15 +12,6 @@ namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
 
-// Control characters but HTAB become spaces: a value never ends a line,
-// and holds no byte RFC 9110 §5.5 forbids in a field (DEL included).
-void blank_control_bytes(char* text, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) text[i] = ' ';
-  }
-}
-
 // "<size in hex>\r\n", the line before each chunk of a chunked body.
 std::string_view chunk_header(uint64_t size) {
   thread_local char line[24];
@@ -46,7 +37,7 @@ void ResponseWriter::queue_sanitized(std::string_view text) {
     return;
   }
   std::string replaced(text);
-  blank_control_bytes(replaced.data(), replaced.size());
+  byte_scan::blank_control_bytes(replaced.data(), replaced.size());
   queue(replaced);
 }
 
@@ -62,7 +53,8 @@ void ResponseWriter::queue_field(std::string_view name, std::string_view value) 
   cursor += value.size();
   // Everything but the CRLF: the value's last bytes too.
   size_t text_size = size - 2;
-  if (byte_scan::has_control_bytes(start, text_size)) blank_control_bytes(start, text_size);
+  if (byte_scan::has_control_bytes(start, text_size))
+    byte_scan::blank_control_bytes(start, text_size);
   *cursor++ = '\r';
   *cursor = '\n';
   out_->commit_copied(size);
@@ -191,15 +183,37 @@ bool ResponseWriter::respond(int code, std::string_view content_type, std::strin
     return true;
   }
   if (shutting_down_) close_connection_ = true;
-  body_allowed_ = true;
   bool send_body = !head_;
+  size_t inline_body = send_body && body.size() <= OutputQueue::kMoveThreshold ? body.size() : 0;
+  // The usual answer: the head the server keeps for it, in one copy.
+  std::string_view head;
+  if (code == 200 && client_1_1_ && !close_connection_) [[likely]] {
+    head = heads_->content_head(now_, content_type, body.size());
+  }
+  if (!head.empty()) [[likely]] {
+    char* start = out_->copy_block().reserve(head.size() + inline_body);
+    byte_scan::copy(start, head.data(), head.size());
+    byte_scan::copy(start + head.size(), body.data(), inline_body);
+    out_->commit_copied(head.size() + inline_body);
+  } else {
+    queue_head(code, content_type, body.size(), inline_body == 0 ? std::string_view() : body);
+  }
+  if (send_body && inline_body == 0) out_->append(body);
+  status_ = code;
+  body_allowed_ = has_content_length_ = framing_set_ = connection_header_sent_ = true;
+  content_length_ = body_bytes_ = body.size();
+  stage_ = Stage::kBody;
+  return true;
+}
+
+void ResponseWriter::queue_head(int code, std::string_view content_type, uint64_t length,
+                                std::string_view inline_body) {
   char digits[24];
-  char* digits_end = std::to_chars(digits, digits + sizeof(digits), body.size()).ptr;
-  std::string_view length(digits, static_cast<size_t>(digits_end - digits));
+  char* digits_end = std::to_chars(digits, digits + sizeof(digits), length).ptr;
+  std::string_view length_text(digits, static_cast<size_t>(digits_end - digits));
   std::string_view connection = close_connection_ ? "Connection: close\r\n"
                                 : client_1_1_     ? std::string_view()
                                                   : "Connection: keep-alive\r\n";
-  // The whole head, and a small body, in one piece of the output block.
   std::string_view head;
   if (code == 200) {
     head = heads_->ok_head(now_);
@@ -207,12 +221,10 @@ bool ResponseWriter::respond(int code, std::string_view content_type, std::strin
     send_response_only(code);
     head = heads_->server_and_date(now_);
   }
-  status_ = code;
   constexpr std::string_view kType = "Content-Type: ";
   constexpr std::string_view kLength = "\r\nContent-Length: ";
-  size_t inline_body = send_body && body.size() <= OutputQueue::kMoveThreshold ? body.size() : 0;
-  size_t size = head.size() + kType.size() + content_type.size() + kLength.size() + length.size() +
-                2 + connection.size() + 2 + inline_body;
+  size_t size = head.size() + kType.size() + content_type.size() + kLength.size() +
+                length_text.size() + 2 + connection.size() + 2 + inline_body.size();
   char* start = out_->copy_block().reserve(size);
   char* cursor = start;
   auto put = [&cursor](std::string_view piece) {
@@ -224,24 +236,15 @@ bool ResponseWriter::respond(int code, std::string_view content_type, std::strin
   char* type_start = cursor;
   put(content_type);
   if (byte_scan::has_control_bytes(type_start, content_type.size())) {
-    blank_control_bytes(type_start, content_type.size());
+    byte_scan::blank_control_bytes(type_start, content_type.size());
   }
   put(kLength);
-  put(length);
-  if (connection.empty()) {
-    put("\r\n\r\n");
-  } else {
-    put(kCrlf);
-    put(connection);
-    put(kCrlf);
-  }
-  put(body.substr(0, inline_body));
+  put(length_text);
+  put(kCrlf);
+  put(connection);
+  put(kCrlf);
+  put(inline_body);
   out_->commit_copied(size);
-  if (send_body && inline_body == 0) out_->append(body);
-  has_content_length_ = framing_set_ = connection_header_sent_ = true;
-  content_length_ = body_bytes_ = body.size();
-  stage_ = Stage::kBody;
-  return true;
 }
 
 void ResponseWriter::respond_without_content(int code) {

@@ -171,6 +171,8 @@ class ResponseWriter {
     return stage_ == Stage::kAborted || (stage_ == Stage::kDone && has_content_length_ &&
                                          body_allowed_ && !head_ && body_bytes_ < content_length_);
   }
+  /// The server's protocol_version is HTTP/1.1 (Setup::keep_alive_protocol).
+  bool keep_alive_protocol() const { return keep_alive_protocol_; }
   /// Whether the connection must close after this response.
   bool close_connection() const { return close_connection_; }
   void set_close_connection(bool close) { close_connection_ = close; }
@@ -182,6 +184,10 @@ class ResponseWriter {
   /// Queues "<name>: <value>\r\n" in one piece, control bytes made spaces.
   void queue_field(std::string_view name, std::string_view value);
   void finish_unusual();
+  /// respond()'s head, built here (any status, any Connection field),
+  /// and `inline_body` after it.
+  void queue_head(int code, std::string_view content_type, uint64_t length,
+                  std::string_view inline_body);
   /// respond() for a status that has no content.
   void respond_without_content(int code);
   /// How many of `size` body bytes may be queued (0: drop them all), after

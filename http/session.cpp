@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "http/byte_scan.hpp"
 #include "http/server_context.hpp"
 #include "reactor/basehttp_config.hpp"
 #if BASEHTTP_TLS
@@ -22,6 +23,10 @@ const HandlerTable::Entry* find_handler(const HandlerTable& table, std::string_v
   // A HEAD with no handler of its own is answered by GET's, without the body.
   if (entry == nullptr && method == "HEAD") entry = table.find_entry("GET");
   return entry;
+}
+
+bool is_head(const Request& request, const char* base) {
+  return request.method.length == 4 && byte_scan::same(base + request.method.offset, "HEAD", 4);
 }
 
 }  // namespace
@@ -140,7 +145,7 @@ void Session::dispatch(const HandlerTable::Entry* entry) {
   timing_.dispatched(context_.loop);
   ++sequence_;
   ++context_.stats.requests;
-  handler.begin(&request, true);
+  handler.begin(&request, true, is_head(request, connection_.input().peek()));
   // Dispatched before its body was read: unless the handler reads it, the
   // stream cannot go on after the answer.
   close_forced_ = request.message_size == 0 && !handler.close_connection();
@@ -272,7 +277,9 @@ void Session::answer_parse_error() {
   // The stream is out of step: answer, then close once the answer is out.
   HandlerDriver& handler = state_->handler;
   ++sequence_;
-  handler.begin(&state_->request, state_->parser.request_line_parsed());
+  bool parsed = state_->parser.request_line_parsed();
+  handler.begin(&state_->request, parsed,
+                parsed && is_head(state_->request, connection_.input().peek()));
   handler.set_close_connection(true);
   int status = state_->parser.error_status();
   handler.send_error(status, state_->parser.error_message());
@@ -286,7 +293,9 @@ void Session::answer_timeout() {
   // Nothing of this request was answered yet: say why it ends (RFC 9110 §15.5.9).
   HandlerDriver& handler = state_->handler;
   ++sequence_;
-  handler.begin(&state_->request, state_->parser.request_line_parsed());
+  bool parsed = state_->parser.request_line_parsed();
+  handler.begin(&state_->request, parsed,
+                parsed && is_head(state_->request, connection_.input().peek()));
   handler.set_close_connection(true);
   handler.send_error(408);
   handler.finish();
@@ -427,7 +436,8 @@ void Session::wait_on(Wait wait) {
 }
 
 void Session::count_response(int status) {
-  if (status >= 100 && status < 600) ++context_.stats.responses_by_class[status / 100];
+  auto code = static_cast<unsigned>(status);  // unsigned: a cheaper division
+  if (code - 100 < 500) ++context_.stats.responses_by_class[code / 100];
   if (const RequestLogger& logger = context_.options.request_logger) logger(state_->handler);
 }
 

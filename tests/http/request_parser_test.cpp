@@ -465,6 +465,57 @@ Outcome parse_streamed(const std::vector<std::string>& pieces, ParserLimits limi
   return outcome;
 }
 
+// What the parser notes about one message (field count, Transfer-Encoding,
+// Expect, a raised body limit) starts over for the next, whichever way
+// each message is read: usual sections in one pass, the rest by llhttp.
+TEST(RequestParser, NothingNotedOfOneMessageCarriesIntoTheNext) {
+  auto with_fields = [](std::string head, int count) {
+    for (int i = 0; i < count; ++i)
+      head += "X-" + std::to_string(i) + ": v\r\n";
+    return head;
+  };
+  std::string full_by_llhttp =
+      with_fields("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n", 98) + "\r\nx";
+  std::string full_usual = with_fields("GET /b HTTP/1.1\r\nHost: h\r\n", 99) + "\r\n";
+  std::string expecting =
+      "PUT /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab";
+  std::string chunked =
+      "PUT /d HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "1\r\nz\r\n0\r\n\r\n";
+  std::string plain_post =
+      "POST /e HTTP/1.1\r\nHost: h\r\nX-Pad: 1\r\nContent-Length: 3\r\n\r\nabc";
+  std::string usual = "GET /f HTTP/1.1\r\nHost: h\r\n\r\n";
+  Outcome outcome =
+      parse_whole(full_by_llhttp + full_by_llhttp + full_usual + full_by_llhttp + expecting +
+                  usual + plain_post + chunked + plain_post + usual + expecting + plain_post);
+  ASSERT_EQ(outcome.error_status, 0) << outcome.error_message;
+  ASSERT_EQ(outcome.requests.size(), 12u);
+  std::vector<bool> expect_continue;
+  for (const Parsed& request : outcome.requests)
+    expect_continue.push_back(request.expect_continue);
+  EXPECT_EQ(expect_continue, (std::vector<bool>{false, false, false, false, true, false, false,
+                                                false, false, false, true, false}));
+  EXPECT_EQ(outcome.requests[7].body, "z");
+  EXPECT_EQ(outcome.requests[8].body, "abc");
+
+  // A limit raised for one streamed body is that body's only.
+  ParserLimits limits;
+  limits.max_body_bytes = 4;
+  RequestParser parser(limits);
+  Request request;
+  Buffer input;
+  input.append("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\n12345678");
+  input.append("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\n12345678");
+  ASSERT_EQ(parser.parse(input, request), RequestParser::Event::kHeadersComplete);
+  parser.set_body_limit(8);
+  ASSERT_EQ(parser.parse(input, request), RequestParser::Event::kMessageComplete);
+  input.retrieve(request.message_size);
+  parser.next_message();
+  ASSERT_EQ(parser.parse(input, request), RequestParser::Event::kHeadersComplete);
+  EXPECT_EQ(parser.parse(input, request), RequestParser::Event::kError);
+  EXPECT_EQ(parser.error_status(), 413);
+}
+
 TEST(RequestParser, StreamedBodiesMatchBufferedOnesAtEverySplit) {
   std::string pipelined;
   for (const std::string& sample : kSamples)

@@ -369,6 +369,64 @@ TEST(ResponseWriter, RespondFramesTheWholeResponseInOnePiece) {
   }
 }
 
+// A 200 from respond() copies the head kept from the one before when the
+// Content-Type is the same: what it sends must not tell the two apart, as
+// types, lengths, the second and the connection's wishes change in turn.
+TEST(ResponseWriter, RespondGivesEveryTwoHundredItsOwnHead) {
+  struct Answer {
+    std::time_t now;
+    std::string type;
+    std::string body;
+    bool head = false;
+    bool client_1_1 = true;
+    bool close = false;
+  };
+  const std::string long_type = "text/plain; x=" + std::string(200, 'y');
+  const Answer answers[] = {
+      {kNow, "text/plain", "Hello, World!"},
+      {kNow, "text/plain", "Hello, World!"},
+      {kNow, "text/plain", "longer body than before"},
+      {kNow, "text/plain", ""},
+      {kNow, "text/plain", "Hello, World!", /*head=*/true},
+      {kNow, "text/plain", "Hello, World!", false, /*client_1_1=*/false},
+      {kNow, "text/plain", "Hello, World!", false, true, /*close=*/true},
+      {kNow, "text/plain", "Hello, World!"},
+      {kNow, "text/plai", "Hello, World!"},
+      {kNow, "text/plaiN", "Hello, World!"},
+      {kNow, "text/\r\nplain", "Hello, World!"},
+      {kNow, "text/plain", "Hello, World!"},
+      {kNow, long_type, "Hello, World!"},
+      {kNow, "application/json", "{}"},
+      {kNow + 1, "application/json", "{}"},
+      {kNow + 86400 * 365, "application/json", std::string(12345, 'j')},
+      {kNow + 86400 * 365, "application/json", "{}"},
+  };
+  Rig rig;
+  for (const Answer& answer : answers) {
+    SCOPED_TRACE(::testing::Message()
+                 << answer.now << " " << answer.type.substr(0, 20) << " " << answer.body.size()
+                 << (answer.head ? " HEAD" : "") << (answer.client_1_1 ? " 1.1" : " 1.0")
+                 << (answer.close ? " close" : ""));
+    ResponseWriter& writer = rig.start(answer.head, answer.client_1_1, answer.close);
+    writer.refresh(answer.now, false);
+    EXPECT_TRUE(writer.respond(200, answer.type, answer.body));
+    writer.finish();
+    std::string type = answer.type;
+    for (char& c : type) {
+      if (c == '\r' || c == '\n') c = ' ';
+    }
+    std::string connection = answer.close        ? "Connection: close\r\n"
+                             : answer.client_1_1 ? ""
+                                                 : "Connection: keep-alive\r\n";
+    EXPECT_EQ(rig.bytes(), status_line(200) + "Server: basehttp/0.1\r\nDate: " +
+                               format_imf_fixdate(answer.now) + "\r\nContent-Type: " + type +
+                               "\r\nContent-Length: " + std::to_string(answer.body.size()) +
+                               "\r\n" + connection + "\r\n" + (answer.head ? "" : answer.body));
+    EXPECT_EQ(writer.body_bytes(), answer.body.size());
+    EXPECT_EQ(writer.close_connection(), answer.close);
+  }
+}
+
 TEST(ResponseWriter, RespondMovesALargeBodyAndSkipsItForHead) {
   std::string large(OutputQueue::kMoveThreshold + 1, 'b');
   for (bool head : {false, true}) {

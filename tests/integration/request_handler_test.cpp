@@ -32,6 +32,32 @@ using testing::RawClient;
 using testing::send_text;
 using testing::TestServer;
 
+// GET's entry is found without a scan: wherever it was registered, after
+// a replacement, in a copy of the table, and never for a method that only
+// looks like it.
+TEST(HandlerTable, FindsGetWhereverItWasRegisteredAndInCopies) {
+  HandlerTable table;
+  EXPECT_EQ(table.find_entry("GET"), nullptr);
+  table.on("POST", [](RequestHandler&) {}).on("SPAM", [](RequestHandler&) {});
+  EXPECT_EQ(table.find_entry("GET"), nullptr);
+  table.on("GET", [](RequestHandler&) {}).on("GE", [](RequestHandler&) {});
+  table.on_streaming("GET", [](RequestHandler&) {});  // replaces it
+  HandlerTable copy = table;
+  table.on("PUT", [](RequestHandler&) {});  // may move the original's entries
+  for (const HandlerTable* each : {&table, &copy}) {
+    const HandlerTable::Entry* get = each->find_entry("GET");
+    ASSERT_NE(get, nullptr);
+    EXPECT_EQ(get->method, "GET");
+    EXPECT_TRUE(get->streams_body);
+    EXPECT_EQ(each->find_entry("GE")->method, "GE");
+    EXPECT_EQ(each->find_entry("GEt"), nullptr);
+    EXPECT_EQ(each->find_entry("get"), nullptr);
+    EXPECT_EQ(each->find_entry("GETS"), nullptr);
+    EXPECT_EQ(each->find_entry("SPAM")->method, "SPAM");
+  }
+  EXPECT_EQ(copy.find_entry("PUT"), nullptr);
+}
+
 TEST(RequestHandler, ExposesTheRequestLikePython) {
   HandlerTable table;
   std::mutex mutex;

@@ -99,6 +99,20 @@ TEST_F(FramingTest, HeadHasGetsHeadersWithoutTheBody) {
   EXPECT_EQ(full->body, "fixed body");
 }
 
+// The server's own answer to a HEAD it cannot serve (a malformed field
+// line: 400) is a HEAD's too: the head says how long the page is, and no
+// page follows.
+TEST_F(FramingTest, AnErrorAnsweringAHeadHasNoBody) {
+  RawClient client(port());
+  ASSERT_TRUE(client.send("HEAD /fixed HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n"));
+  std::string bytes = client.read_until_close();
+  size_t head_end = bytes.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << bytes;
+  EXPECT_TRUE(bytes.starts_with("HTTP/1.1 400 ")) << bytes;
+  EXPECT_NE(bytes.find("Content-Length: "), std::string::npos) << bytes;
+  EXPECT_EQ(bytes.size(), head_end + 4) << bytes;
+}
+
 TEST_F(FramingTest, HeadOfAStreamedResponseSendsNoChunks) {
   RawClient client(port());
   ASSERT_TRUE(client.send(get("/stream", "HEAD") + get("/fixed")));
