@@ -467,7 +467,9 @@ TEST(SteadyStateOverSockets, WakingAParkedConnectionAllocatesNothing) {
     ASSERT_TRUE(client.read_response());
     auto wake = static_cast<int64_t>(count() - before) - static_cast<int64_t>(before - start);
     // The first wake fills the pools (a request state, the blocks).
-    if (i > 0) EXPECT_EQ(wake, 0) << "cycle " << i;
+    if (i > 0) {
+      EXPECT_EQ(wake, 0) << "cycle " << i;
+    }
   }
 }
 
