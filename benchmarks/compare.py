@@ -1078,20 +1078,10 @@ def log_cost(args, workdir, files):
     hello = os.path.join(BUILD, "benchmarks", "hello_server")
     basehttpd = os.path.join(BUILD, "examples", "basehttpd")
     combined_file = os.path.join(workdir, "combined.log")
-    nginx = Nginx("nginx", workdir, files)
 
     def nginx_command(logging):
-        def command(port):
-            prefix, config = nginx.write_config(port)
-            if logging:
-                with open(config) as template:
-                    text = template.read()
-                text = text.replace("access_log off;",
-                                    f"access_log {prefix}/access.log combined buffer=64k;")
-                with open(config, "w") as out:
-                    out.write(text)
-            return ["nginx", "-c", config, "-p", prefix]
-        return command
+        peer = (NginxAccessLog if logging else Nginx)("nginx", workdir, files)
+        return lambda port: peer.command(port, "plaintext")
 
     def served(extra):
         return lambda port: [basehttpd, "-b", "127.0.0.1", "-d", files, *extra, str(port)]

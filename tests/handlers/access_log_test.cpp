@@ -28,16 +28,10 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::RawClient;
+using testing::read_whole_file;
 using testing::send_text;
 using testing::TempFolder;
 using testing::TestServer;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 HandlerTable page_table() {
   HandlerTable table;
@@ -62,7 +56,7 @@ struct CombinedLogServer {
   std::string written() {
     server.run_in_loop([] {});
     log.flush();
-    return read_file(path);
+    return read_whole_file(path);
   }
 };
 
@@ -151,8 +145,8 @@ TEST(AccessLog, SinkTakesPythonsFormatAndReopenFollowsTheRotation) {
   log.reopen();
   request("/after");
   log.flush();
-  std::string rotated = read_file(path + ".1");
-  std::string fresh = read_file(path);
+  std::string rotated = read_whole_file(path + ".1");
+  std::string fresh = read_whole_file(path);
   EXPECT_NE(rotated.find("\"GET /before HTTP/1.1\" 200 -\n"), std::string::npos) << rotated;
   EXPECT_NE(rotated.find("/moved"), std::string::npos) << rotated;
   EXPECT_EQ(fresh.find("/before"), std::string::npos);

@@ -28,15 +28,9 @@ namespace basehttp {
 namespace {
 
 using testing::RawClient;
+using testing::read_whole_file;
 using testing::send_text;
 using testing::TestServer;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -94,7 +88,7 @@ TEST(ServerLog, PythonLinesAreWholeAndInOrderUnderLoad) {
     }
   }  // the server hands its last batch over, the log writes it
   expect_whole_and_in_order(
-      read_file(path),
+      read_whole_file(path),
       std::regex(
           R"(127\.0\.0\.1 - - \[\d\d/\w\w\w/\d{4} \d\d:\d\d:\d\d\] "GET /(\d+) HTTP/1\.1" 200 -)"),
       kRequests);
@@ -113,7 +107,7 @@ TEST(ServerLog, CombinedLinesAreWholeAndInOrderUnderLoad) {
     pipelined_requests(server.port(), kRequests, 64);
   }
   expect_whole_and_in_order(
-      read_file(path),
+      read_whole_file(path),
       std::regex(R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /(\d+) HTTP/1\.1" 200 4 "-" "-")"), kRequests);
 }
 
@@ -133,7 +127,7 @@ TEST(ServerLog, AHandlersMessageGoesThroughTheSameBatchBeforeItsAccessLine) {
     TestServer server(table, options);
     pipelined_requests(server.port(), 20, 10);
   }
-  std::vector<std::string> lines = split_lines(read_file(path));
+  std::vector<std::string> lines = split_lines(read_whole_file(path));
   ASSERT_EQ(lines.size(), 40u);
   for (int i = 0; i < 20; ++i) {
     EXPECT_NE(lines[2 * i].find("] note for /" + std::to_string(i)), std::string::npos)
@@ -178,8 +172,8 @@ TEST(ServerLog, TheDefaultStderrLogIsWrittenAtShutdown) {
     ASSERT_TRUE(stderr_log_writer().flush(std::chrono::seconds(10)));
   }
   expect_whole_and_in_order(
-      read_file(path), std::regex(R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /(\d+) HTTP/1\.1" 200 -)"),
-      kRequests);
+      read_whole_file(path),
+      std::regex(R"(127\.0\.0\.1 - - \[[^\]]+\] "GET /(\d+) HTTP/1\.1" 200 -)"), kRequests);
 }
 
 TEST(ServerLog, ABlockedStderrDropsAndCountsLinesWhileTheLoopServes) {

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 namespace basehttp::testing {
@@ -26,6 +28,13 @@ TempFolder::~TempFolder() {
 
 std::string TempFolder::file(std::string_view name) const {
   return path_ + "/" + std::string(name);
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace basehttp::testing

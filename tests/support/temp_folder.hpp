@@ -26,4 +26,7 @@ class TempFolder {
   std::string path_;
 };
 
+/// The whole of the file at `path` (empty when it cannot be read).
+std::string read_whole_file(const std::string& path);
+
 }  // namespace basehttp::testing

@@ -27,13 +27,6 @@ void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 const TestCertificates& TestCertificates::get() {
@@ -74,7 +67,7 @@ TestCertificates::TestCertificates() {
   stray_key = folder_.file("stray.key");
   run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + stray_key, log);
   combined = folder_.file("combined.pem");
-  write_file(combined, read_file(server_chain) + read_file(server_key));
+  write_file(combined, read_whole_file(server_chain) + read_whole_file(server_key));
   not_a_certificate = folder_.file("garbage.pem");
   write_file(not_a_certificate, "this is not a certificate\n");
 }
