@@ -53,6 +53,7 @@ size_t LogWriter::append(std::string_view lines) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    ++appends_;
     size_t room = options_.buffer_bytes - std::min(options_.buffer_bytes, pending_.size());
     if (lines.size() > room) {
       // Whole lines only: keep those that fit, count the rest.
@@ -84,6 +85,11 @@ void LogWriter::reopen() {
 uint64_t LogWriter::dropped_lines() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return dropped_;
+}
+
+uint64_t LogWriter::appends() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return appends_;
 }
 
 bool LogWriter::flush(std::chrono::milliseconds timeout) {

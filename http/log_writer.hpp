@@ -50,6 +50,8 @@ class LogWriter {
   void reopen();
   /// Lines dropped so far because the buffer was full.
   uint64_t dropped_lines() const;
+  /// append() calls so far: each takes the lock (tests count hand-overs).
+  uint64_t appends() const;
   /// Blocks until every line queued so far has been written, or `timeout`
   /// passed (a reader that never reads must not hang an exit); false then.
   bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
@@ -68,6 +70,7 @@ class LogWriter {
   std::condition_variable written_;  // flush(): the writer caught up
   std::string pending_;              // lines queued, at most buffer_bytes
   uint64_t dropped_ = 0;
+  uint64_t appends_ = 0;
   uint64_t dropped_reported_ = 0;
   uint64_t queued_batches_ = 0;
   uint64_t written_batches_ = 0;

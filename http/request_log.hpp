@@ -4,10 +4,11 @@
 // that the default configuration, logging every request, allocates nothing
 // and makes no system call per request. With a sink that queues into a
 // LogWriter (the default stderr sink, AccessLog::sink()), lines are
-// assembled straight into this loop's batch and handed to the writer once
-// per loop iteration (an EventLoop iteration hook), or at once when the
-// loop is not running; lines the writer has no room for are dropped and
-// counted. Any other sink gets each line, as a view, when it is made. The
+// assembled straight into this loop's batch and handed to the writer (one
+// lock) at an iteration's end once 16 KiB are batched, else every 5 ms by
+// a loop timer that runs while lines come, and as the loop stops; at once
+// when the loop is not running. Lines the writer has no room for are
+// dropped and counted. Any other sink gets each line, as a view, when it is made. The
 // local time is formatted once a second and the client's host text once
 // per client in a row. Buffers grow once for a line longer than any before.
 // One per server (so one per loop), loop thread only.
@@ -65,7 +66,7 @@ class RequestLog {
   /// Queues a whole line (newline included) for `writer` in this loop's
   /// batch, whatever the sink: AccessLog's combined lines.
   void queue_line(LogWriter& writer, std::string_view line);
-  /// Hands the batch to its writer now (the loop does at each iteration's end).
+  /// Hands the batch to its writer now (the loop's hook and timer do).
   void flush();
 
  private:
@@ -78,6 +79,11 @@ class RequestLog {
   /// Room for `bytes` at the batch's end for `writer`; returns where.
   char* reserve(LogWriter* writer, size_t bytes);
   char* reserve_slow(LogWriter* writer, size_t bytes);
+  /// The iteration hook: hands over a big batch, and all as the loop stops.
+  void on_iteration_end();
+  /// Makes sure the batch is handed over soon: the timer, or at once.
+  void start_timer();
+  void stop_timer();
   /// prefix_ for `client` at `now`.
   void make_prefix(const SocketAddress& client, std::time_t now);
 
@@ -89,7 +95,8 @@ class RequestLog {
   std::string batch_;                  // lines for batch_writer_; its size is its capacity
   size_t batched_ = 0;                 // bytes of batch_ in use
   EventLoop::HookId hook_ = 0;
-  char* line_start_ = nullptr;  // where the line being made goes
+  EventLoop::TimerId timer_ = 0;  // 0: not running
+  char* line_start_ = nullptr;    // where the line being made goes
   size_t line_room_ = 0;
   LogTime time_{LogTime::Format::kPython};
   // "<address> - - [<time>] ", made again when the second or the client's

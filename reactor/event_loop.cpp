@@ -112,6 +112,8 @@ void EventLoop::run() {
     run_soon_queue();
     run_iteration_hooks();
   }
+  // A stop() after the last iteration's hooks ran: they see stopping() now.
+  run_iteration_hooks();
   quit_.store(false, std::memory_order_release);
   running_.store(false, std::memory_order_release);
 }

@@ -50,6 +50,8 @@ class EventLoop {
   /// Makes run() return after the current iteration. Any thread; also safe
   /// from a signal handler (an atomic store and a write to an eventfd).
   void stop();
+  /// True once stop() was called, until run() returns.
+  bool stopping() const { return quit_.load(std::memory_order_acquire); }
   /// Runs `fn` on the loop thread soon. Any thread.
   void post(Callback fn);
   /// Runs `fn` after the events of the current iteration are handled, before
@@ -61,6 +63,8 @@ class EventLoop {
   /// Runs `fn` at the end of every iteration, after run_soon()'s functions,
   /// before waiting again: the place to hand on output batched during the
   /// iteration (one write or hand-off per iteration, not one per event).
+  /// Hooks run once more as run() returns, stopping() true, so output a
+  /// hook holds back while the loop runs is handed on before run() returns.
   /// Loop thread.
   HookId add_iteration_hook(Callback fn);
   /// Removes a hook; an unknown id is ignored. Not from a hook itself.

@@ -59,7 +59,8 @@ class AccessLog {
   /// Lines dropped so far because the buffer was full.
   uint64_t dropped_lines() const;
   /// Blocks until every line handed over so far has been written (tests,
-  /// exit). A loop hands its lines over at the end of its iteration.
+  /// exit). A running loop hands its lines over within a few milliseconds
+  /// (RequestLog), and all of them as it stops.
   void flush();
   /// The writer the loops hand their batches to.
   LogWriter& writer() { return writer_; }

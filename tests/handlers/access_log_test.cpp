@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +34,19 @@ using testing::send_text;
 using testing::TempFolder;
 using testing::TestServer;
 
+// The file once it holds `lines` lines: a loop hands its lines over within
+// a few milliseconds, so this waits (bounded) rather than reading at once.
+std::string wait_for_lines(AccessLog& log, const std::string& path, size_t lines) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    log.flush();
+    std::string text = read_whole_file(path);
+    size_t count = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    if (count >= lines || std::chrono::steady_clock::now() > deadline) return text;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+}
+
 HandlerTable page_table() {
   HandlerTable table;
   table.on("GET", [](RequestHandler& handler) { send_text(handler, 200, "twelve bytes"); });
@@ -52,12 +66,8 @@ struct CombinedLogServer {
                       return options;
                     }()};
 
-  /// The log as written once the loop is done with every response.
-  std::string written() {
-    server.run_in_loop([] {});
-    log.flush();
-    return read_whole_file(path);
-  }
+  /// The log once it holds `lines` lines.
+  std::string written(size_t lines = 1) { return wait_for_lines(log, path, lines); }
 };
 
 TEST(AccessLog, WritesTheCombinedFormat) {
@@ -72,7 +82,7 @@ TEST(AccessLog, WritesTheCombinedFormat) {
   RawClient bad(logged.server.port());
   ASSERT_TRUE(bad.send("BAD\r\n\r\n"));
   ASSERT_TRUE(bad.closed_by_peer());
-  std::istringstream lines(logged.written());
+  std::istringstream lines(logged.written(3));
   std::string get, head, error;
   std::getline(lines, get);
   std::getline(lines, head);
@@ -135,16 +145,15 @@ TEST(AccessLog, SinkTakesPythonsFormatAndReopenFollowsTheRotation) {
     RawClient client(server.port());
     ASSERT_TRUE(client.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: t\r\n\r\n"));
     ASSERT_TRUE(client.read_response());
-    server.run_in_loop([] {});  // the loop hands its lines over as its iteration ends
   };
   request("/before");
-  log.flush();
+  wait_for_lines(log, path, 1);
   ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);  // what logrotate does
   request("/moved");  // still goes to the file it had open
-  log.flush();
+  wait_for_lines(log, path + ".1", 2);
   log.reopen();
   request("/after");
-  log.flush();
+  wait_for_lines(log, path, 1);
   std::string rotated = read_whole_file(path + ".1");
   std::string fresh = read_whole_file(path);
   EXPECT_NE(rotated.find("\"GET /before HTTP/1.1\" 200 -\n"), std::string::npos) << rotated;

@@ -1,16 +1,23 @@
 // Tests http/request_log and http/log_time: the bytes of Python-format
 // lines (access and printf-style), escaping, the client's address text as
 // clients change, the time text changing at a second's boundary and not
-// within one, and messages longer than the buffer logged whole.
+// within one, messages longer than the buffer logged whole, and how a
+// running loop hands its lines to a LogWriter: not once per iteration, yet
+// soon when the loop goes idle and all of them by the time run() returns.
 #include "http/request_log.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/log_time.hpp"
+#include "http/log_writer.hpp"
+#include "tests/support/temp_folder.hpp"
 
 namespace basehttp {
 namespace {
@@ -129,6 +136,85 @@ TEST(RequestLog, AnEmptySinkWritesNothing) {
   SocketAddress client = *SocketAddress::parse("127.0.0.1", 1);
   log.log(client, kNow, "x");
   log.log_request(client, kNow, "GET / HTTP/1.1", 200, -1);  // nothing to see: no crash
+}
+
+// A loop with a RequestLog writing to a LogWriter on a temporary file.
+class RequestLogHandOverTest : public ::testing::Test {
+ protected:
+  testing::TempFolder folder_;
+  std::string path_ = folder_.file("log");
+  LogWriter writer_{{path_}};
+  LogSink sink_ = LogWriterSink{&writer_};
+  EventLoop loop_;
+  uint64_t dropped_ = 0;
+  SocketAddress client_ = *SocketAddress::parse("127.0.0.1", 40000);
+};
+
+TEST_F(RequestLogHandOverTest, OneLinePerIterationIsNotOneHandOverPerIteration) {
+  constexpr int kLines = 200;
+  uint64_t iterations = 0;
+  {
+    RequestLog log(sink_, loop_, dropped_);
+    int next = 0;
+    // Each line in an iteration of its own, as for a loop answering one
+    // request at a time: a post() from the loop runs in the next iteration.
+    std::function<void()> step = [&] {
+      log.log(client_, kNow, "line %d", next);
+      if (++next == kLines) {
+        loop_.stop();
+      } else {
+        loop_.post(step);
+      }
+    };
+    loop_.post(step);
+    uint64_t before = loop_.iterations();
+    loop_.run();
+    iterations = loop_.iterations() - before;
+  }
+  ASSERT_TRUE(writer_.flush(std::chrono::seconds(30)));
+  EXPECT_GE(iterations, static_cast<uint64_t>(kLines));
+  // Each hand-over takes the writer's lock: batches of about a kilobyte,
+  // or every few milliseconds, not one per line.
+  EXPECT_LT(writer_.appends(), static_cast<uint64_t>(kLines / 4));
+  std::string logged = testing::read_whole_file(path_);
+  size_t at = 0;
+  for (int i = 0; i < kLines; ++i) {
+    size_t end = logged.find('\n', at);
+    ASSERT_NE(end, std::string::npos) << "line " << i << " missing";
+    std::string_view line(logged.data() + at, end - at);
+    std::string tail = "] line " + std::to_string(i);
+    EXPECT_TRUE(line.size() >= tail.size() && line.substr(line.size() - tail.size()) == tail)
+        << line;
+    at = end + 1;
+  }
+  EXPECT_EQ(at, logged.size());
+  EXPECT_EQ(dropped_, 0u);
+}
+
+TEST_F(RequestLogHandOverTest, AnIdleLoopHandsOverItsLastLineSoon) {
+  RequestLog log(sink_, loop_, dropped_);
+  std::thread runner([&] { loop_.run(); });
+  loop_.post([&] { log.log(client_, kNow, "alone"); });
+  // Nothing else happens on the loop: only its timer hands the line over.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (writer_.appends() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(writer_.appends(), 1u);
+  loop_.stop();
+  runner.join();
+}
+
+TEST_F(RequestLogHandOverTest, LinesOfTheLastIterationAreHandedOverWhenRunReturns) {
+  RequestLog log(sink_, loop_, dropped_);
+  loop_.post([&] {
+    log.log(client_, kNow, "last");
+    loop_.stop();
+  });
+  loop_.run();
+  // The RequestLog still lives: run() itself handed the line over.
+  EXPECT_EQ(writer_.appends(), 1u);
+  ASSERT_TRUE(writer_.flush(std::chrono::seconds(30)));
+  EXPECT_NE(testing::read_whole_file(path_).find("] last\n"), std::string::npos);
 }
 
 TEST(LogTime, FormatsOncePerSecondInEitherFormat) {
